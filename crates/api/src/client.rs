@@ -1,0 +1,275 @@
+//! A typed client of the control API over the daemon's unix socket. One
+//! connection per request: the socket is local and requests are rare.
+
+use crate::types::*;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use tokio::net::UnixStream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot connect to the daemon at {socket}: {source}")]
+    Connect {
+        socket: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("control-API request {path} failed: {source}")]
+    Http { path: String, source: hyper::Error },
+    #[error("{}", .body.message)]
+    Api { status: u16, body: ApiErrorBody },
+    #[error("the daemon's answer to {path} is not valid JSON: {source}")]
+    Decode {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+impl ClientError {
+    /// The hint the daemon gave with an API error, if any.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Self::Api { body, .. } => body.hint.as_deref(),
+            Self::Connect { .. } => Some("is the daemon running? `daytwo serve` starts it"),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    socket: PathBuf,
+}
+
+impl Client {
+    pub fn new(socket: impl Into<PathBuf>) -> Self {
+        Self {
+            socket: socket.into(),
+        }
+    }
+
+    /// A client of the daemon whose state directory is `home`.
+    pub fn for_home(home: &Path) -> Self {
+        Self::new(home.join(crate::SOCKET_FILE))
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        self.call(Method::GET, "/v1/status", None::<&()>).await
+    }
+
+    pub async fn ps(&self, env: Option<&str>) -> Result<Vec<ReplicaInfo>, ClientError> {
+        let path = match env {
+            Some(env) => format!("/v1/ps?env={}", encode(env)),
+            None => "/v1/ps".to_string(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    pub async fn up(&self, request: &UpRequest) -> Result<EnvReplicas, ClientError> {
+        let path = format!("/v1/envs/{}/up", encode(&request.spec.env));
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    pub async fn down(&self, env: &str) -> Result<EnvReplicas, ClientError> {
+        let path = format!("/v1/envs/{}/down", encode(env));
+        self.call(Method::POST, &path, None::<&()>).await
+    }
+
+    pub async fn events(
+        &self,
+        env: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, ClientError> {
+        let mut query = Vec::new();
+        if let Some(env) = env {
+            query.push(format!("env={}", encode(env)));
+        }
+        if let Some(limit) = limit {
+            query.push(format!("limit={limit}"));
+        }
+        let path = format!("/v1/events?{}", query.join("&"));
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    pub async fn shutdown(&self) -> Result<(), ClientError> {
+        let _: serde_json::Value = self.call(Method::POST, "/v1/shutdown", None::<&()>).await?;
+        Ok(())
+    }
+
+    /// Opens `GET /v1/logs`; read lines with [`LogStream::next`].
+    pub async fn logs(&self, query: &LogQuery) -> Result<LogStream, ClientError> {
+        let mut params = Vec::new();
+        if let Some(env) = &query.env {
+            params.push(format!("env={}", encode(env)));
+        }
+        if let Some(process) = &query.process {
+            params.push(format!("process={}", encode(process)));
+        }
+        if let Some(replica) = query.replica {
+            params.push(format!("replica={replica}"));
+        }
+        if let Some(since) = query.since_ms {
+            params.push(format!("since_ms={since}"));
+        }
+        if let Some(tail) = query.tail {
+            params.push(format!("tail={tail}"));
+        }
+        params.push(format!("follow={}", query.follow));
+        let path = format!("/v1/logs?{}", params.join("&"));
+        let response = self.send(Method::GET, &path, None::<&()>).await?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = collect(&path, response.into_body()).await?;
+            return Err(api_error(&path, status, &bytes));
+        }
+        Ok(LogStream {
+            path,
+            body: response.into_body(),
+            buffer: Vec::new(),
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
+        let response = self.send(method, path, body).await?;
+        let status = response.status();
+        let bytes = collect(path, response.into_body()).await?;
+        if !status.is_success() {
+            return Err(api_error(path, status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode {
+            path: path.to_string(),
+            source,
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<hyper::Response<Incoming>, ClientError> {
+        let stream = UnixStream::connect(&self.socket)
+            .await
+            .map_err(|source| ClientError::Connect {
+                socket: self.socket.clone(),
+                source,
+            })?;
+        let http_err = |source| ClientError::Http {
+            path: path.to_string(),
+            source,
+        };
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(http_err)?;
+        tokio::spawn(async move {
+            // The connection ends with the response; its errors surface on the request.
+            let _ = connection.await;
+        });
+        let body = match body {
+            Some(body) => Bytes::from(serde_json::to_vec(body).expect("API bodies serialize")),
+            None => Bytes::new(),
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, "daytwo")
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))
+            .expect("request parts are valid");
+        sender.send_request(request).await.map_err(http_err)
+    }
+}
+
+/// The NDJSON body of `GET /v1/logs`, one [`LogLine`] at a time.
+pub struct LogStream {
+    path: String,
+    body: Incoming,
+    buffer: Vec<u8>,
+}
+
+impl LogStream {
+    /// The next line, or `None` when the daemon closed the stream.
+    pub async fn next(&mut self) -> Result<Option<LogLine>, ClientError> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                if line.len() <= 1 {
+                    continue;
+                }
+                return serde_json::from_slice(&line[..line.len() - 1])
+                    .map(Some)
+                    .map_err(|source| ClientError::Decode {
+                        path: self.path.clone(),
+                        source,
+                    });
+            }
+            match self.body.frame().await {
+                None => return Ok(None),
+                Some(Err(source)) => {
+                    return Err(ClientError::Http {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buffer.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn collect(path: &str, body: Incoming) -> Result<Bytes, ClientError> {
+    body.collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .map_err(|source| ClientError::Http {
+            path: path.to_string(),
+            source,
+        })
+}
+
+fn api_error(path: &str, status: StatusCode, bytes: &[u8]) -> ClientError {
+    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| ApiErrorBody {
+        code: "http_error".to_string(),
+        message: format!(
+            "{path} answered {status}: {}",
+            String::from_utf8_lossy(bytes).trim()
+        ),
+        hint: None,
+    });
+    ClientError::Api {
+        status: status.as_u16(),
+        body,
+    }
+}
+
+/// Percent-encodes a query/path component (env and process names are simple,
+/// but a user may pass anything on the command line).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,133 @@
+//! Request and response bodies of the control API. These are the `--json`
+//! contract of the CLI: field names here are relied on by users and scripts.
+
+use daytwo_spec::EnvSpec;
+use daytwo_types::ReplicaState;
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/status`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub daemon: DaemonInfo,
+    pub envs: Vec<EnvStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DaemonInfo {
+    pub pid: u32,
+    pub version: String,
+    /// The state directory (`DAYTWO_HOME`).
+    pub home: String,
+    /// RFC 3339 time the daemon started.
+    pub started_at: String,
+    /// How `memory_limit` is enforced on this host, e.g. `cgroup v1 (/sys/fs/cgroup/memory/…)`
+    /// or `rss watchdog (no writable cgroup: …)`.
+    pub memory_enforcement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvStatus {
+    pub name: String,
+    pub app: String,
+    /// The env's listen address, `null` when it has none.
+    pub listen: Option<String>,
+    /// The release running in the env (`working-tree` for `daytwo up`).
+    pub release: String,
+    /// Absolute path of the spec the env was started from.
+    pub spec: String,
+    /// Replicas wanted (sum over processes).
+    pub replicas_desired: u32,
+    /// Replicas currently healthy.
+    pub replicas_healthy: u32,
+}
+
+/// One replica as `daytwo ps --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaInfo {
+    pub env: String,
+    pub process: String,
+    pub replica: u32,
+    /// Pid of the replica's main process (its process-group id); `null` when not running.
+    pub pid: Option<u32>,
+    /// `$PORT` of an HTTP process, `null` for others.
+    pub port: Option<u16>,
+    pub state: ReplicaState,
+    pub restarts: u32,
+    /// RSS of the replica's whole process tree, latest sample.
+    pub rss_bytes: u64,
+    /// CPU of the replica's process tree over the last sample interval, in
+    /// percent of one core.
+    pub cpu_percent: f64,
+    pub release: String,
+    /// RFC 3339 time the current process started.
+    pub started_at: Option<String>,
+    /// Exit code (or `128 + signal`) of the last exit, if any.
+    pub last_exit: Option<i32>,
+    /// Path of the replica's current log file.
+    pub log: String,
+}
+
+/// `POST /v1/envs/{env}/up`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpRequest {
+    pub spec: EnvSpec,
+    pub release: String,
+}
+
+/// `POST /v1/envs/{env}/up` and `POST /v1/envs/{env}/down` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvReplicas {
+    pub env: String,
+    pub replicas: Vec<ReplicaInfo>,
+}
+
+/// `GET /v1/logs` query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogQuery {
+    pub env: Option<String>,
+    pub process: Option<String>,
+    pub replica: Option<u32>,
+    /// Only lines newer than this many milliseconds ago.
+    pub since_ms: Option<u64>,
+    /// Keep the response open and stream new lines.
+    #[serde(default)]
+    pub follow: bool,
+    /// At most this many of the newest existing lines per replica.
+    pub tail: Option<usize>,
+}
+
+/// One captured line, streamed as NDJSON by `GET /v1/logs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// RFC 3339 time the line was captured.
+    pub ts: String,
+    pub env: String,
+    pub process: String,
+    pub replica: u32,
+    /// `stdout` or `stderr`.
+    pub stream: String,
+    pub line: String,
+}
+
+/// `GET /v1/events`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: i64,
+    /// RFC 3339.
+    pub ts: String,
+    pub env: Option<String>,
+    /// `env/process.N` when the event concerns one replica.
+    pub replica: Option<String>,
+    /// Machine-readable kind, e.g. `replica.started`, `replica.crashed`, `env.up`.
+    pub kind: String,
+    pub message: String,
+}
+
+/// The error body of every non-2xx control-API answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// Stable code, e.g. `env_not_found`, `bad_request`, `spawn_failed`.
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+}

@@ -1,0 +1,137 @@
+//! The validated spec model: what the rest of daytwo consumes once a
+//! `daytwo.toml` has been parsed, interpolated, overlaid and checked.
+//!
+//! `Spec` is the whole file (base processes plus the named env overlays);
+//! `EnvSpec` is one environment's *effective* configuration with its overlay
+//! applied. `EnvSpec` is what the CLI sends to the daemon, so it is serde
+//! (de)serializable and self-contained (absolute paths, resolved variables).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The env used when a command is given no `--env`.
+pub const DEFAULT_ENV: &str = "dev";
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_STOP_SIGNAL: &str = "SIGTERM";
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(2);
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+pub const DEFAULT_HEALTHY_THRESHOLD: u32 = 1;
+pub const DEFAULT_UNHEALTHY_THRESHOLD: u32 = 3;
+pub const DEFAULT_START_PERIOD: Duration = Duration::from_secs(30);
+pub const DEFAULT_RESTART_BACKOFF: Duration = Duration::from_secs(1);
+pub const DEFAULT_RESTART_MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Crashes within `DEFAULT_CRASHLOOP_WINDOW` that mark a replica `crashloop`.
+pub const DEFAULT_CRASHLOOP_THRESHOLD: u32 = 5;
+pub const DEFAULT_CRASHLOOP_WINDOW: Duration = Duration::from_secs(60);
+/// A replica that ran this long is considered stable: its backoff resets.
+pub const DEFAULT_RESTART_RESET_AFTER: Duration = Duration::from_secs(30);
+
+/// A whole `daytwo.toml`, validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    pub app: String,
+    /// Absolute path of the spec file.
+    pub file: PathBuf,
+    /// Directory of the spec file; commands run here, relative paths resolve here.
+    pub dir: PathBuf,
+    /// The declared environments (`[env.NAME]`), effective (overlay applied).
+    pub envs: BTreeMap<String, EnvSpec>,
+    /// The base configuration, as used by an env that has no overlay.
+    pub base: EnvSpec,
+}
+
+/// One environment's effective configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvSpec {
+    pub app: String,
+    pub env: String,
+    /// Absolute path of the spec file this was rendered from.
+    pub file: PathBuf,
+    /// Working directory for commands (the spec file's directory).
+    pub dir: PathBuf,
+    /// Where the env's listener (the proxy) accepts HTTP, if anywhere.
+    pub listen: Option<SocketAddr>,
+    /// Processes by name, in name order.
+    pub processes: BTreeMap<String, ProcessSpec>,
+}
+
+impl EnvSpec {
+    /// The process that serves HTTP (`http = true`), if any.
+    pub fn http_process(&self) -> Option<&ProcessSpec> {
+        self.processes.values().find(|p| p.http)
+    }
+}
+
+/// One `[process.NAME]`, effective for one env.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessSpec {
+    pub name: String,
+    /// Shell command line, run with `sh -c` in the spec directory.
+    pub command: String,
+    /// Serves HTTP on `$PORT`; the env's listener routes to it.
+    pub http: bool,
+    pub replicas: u32,
+    /// Explicit health check; `None` means: TCP connect to `$PORT` for an
+    /// HTTP process, "running" for any other.
+    pub health: Option<HealthCheck>,
+    /// Memory limit in bytes for the replica's whole process tree.
+    pub memory_limit: Option<u64>,
+    /// Signal name, e.g. `SIGTERM`, `SIGINT`, `SIGQUIT`.
+    pub stop_signal: String,
+    pub stop_timeout: Duration,
+    /// Extra environment variables (already interpolated).
+    pub environment: BTreeMap<String, String>,
+    pub restart: RestartPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub probe: HealthProbe,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Consecutive successes that make a starting/unhealthy replica healthy.
+    pub healthy_threshold: u32,
+    /// Consecutive failures that make a healthy replica unhealthy.
+    pub unhealthy_threshold: u32,
+    /// Failures during this time after start do not count (as Docker's `start_period`).
+    pub start_period: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum HealthProbe {
+    /// `GET path` on `127.0.0.1:$PORT` must answer 2xx or 3xx.
+    Http { path: String },
+    /// A TCP connect to `127.0.0.1:$PORT` must succeed.
+    Tcp,
+    /// A shell command (with the replica's environment) must exit 0.
+    Command { command: String },
+}
+
+/// How a crashed replica is restarted: exponential backoff from `backoff`,
+/// doubling up to `max_backoff`; `crashloop_threshold` crashes within
+/// `crashloop_window` mark the replica `crashloop` (it keeps being retried at
+/// `max_backoff`). A replica that ran `reset_after` resets its backoff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestartPolicy {
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    pub crashloop_threshold: u32,
+    pub crashloop_window: Duration,
+    pub reset_after: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            backoff: DEFAULT_RESTART_BACKOFF,
+            max_backoff: DEFAULT_RESTART_MAX_BACKOFF,
+            crashloop_threshold: DEFAULT_CRASHLOOP_THRESHOLD,
+            crashloop_window: DEFAULT_CRASHLOOP_WINDOW,
+            reset_after: DEFAULT_RESTART_RESET_AFTER,
+        }
+    }
+}
