@@ -162,12 +162,13 @@ impl Client {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<hyper::Response<Incoming>, ClientError> {
-        let stream = UnixStream::connect(&self.socket)
-            .await
-            .map_err(|source| ClientError::Connect {
-                socket: self.socket.clone(),
-                source,
-            })?;
+        let stream =
+            UnixStream::connect(&self.socket)
+                .await
+                .map_err(|source| ClientError::Connect {
+                    socket: self.socket.clone(),
+                    source,
+                })?;
         let http_err = |source| ClientError::Http {
             path: path.to_string(),
             source,

@@ -14,6 +14,10 @@ use std::time::Duration;
 
 /// The env used when a command is given no `--env`.
 pub const DEFAULT_ENV: &str = "dev";
+/// Replicas of a process that does not say `replicas`.
+pub const DEFAULT_REPLICAS: u32 = 1;
+/// The most replicas one process may ask for (a guard against typos).
+pub const MAX_REPLICAS: u32 = 256;
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_STOP_SIGNAL: &str = "SIGTERM";
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(2);

@@ -1,0 +1,81 @@
+//! `daytwo up`: run the working tree as an env's current release. Without
+//! `--detach` it streams the env's logs until Ctrl-C, which stops the env
+//! (as `foreman start` does).
+
+use crate::cli::UpArgs;
+use crate::commands::{down, logs, ps};
+use crate::context::{Context, api_error, load_spec, spec_path};
+use crate::exit;
+use crate::output::print_json;
+use crate::progress::Progress;
+use daytwo_api::{LogQuery, UpRequest};
+use daytwo_types::WORKING_TREE_RELEASE;
+use miette::{Result, miette};
+use std::time::Instant;
+
+pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
+    let path = spec_path(&args.spec)?;
+    let spec = load_spec(&path)?;
+    let env = spec.env(&args.env).map_err(miette::Report::new)?;
+    let env_name = env.env.clone();
+    let replica_count: u32 = env.processes.values().map(|p| p.replicas).sum();
+    let client = context.daemon().await?;
+
+    let quiet = args.json;
+    let progress = Progress::step(
+        format!(
+            "starting {env_name} of {} ({replica_count} replicas)",
+            env.app
+        ),
+        quiet,
+    );
+    let started_at = Instant::now();
+    let request = UpRequest {
+        spec: env,
+        release: WORKING_TREE_RELEASE.to_string(),
+    };
+    let started = match client.up(&request).await {
+        Ok(started) => started,
+        Err(error) => {
+            progress.abandon();
+            return Err(api_error(error));
+        }
+    };
+    progress.finish(format!(
+        "started {env_name}: {} replica(s)",
+        started.replicas.len()
+    ));
+
+    if args.detach {
+        if args.json {
+            print_json(&started);
+        } else {
+            anstream::print!("{}", ps::render(&started.replicas));
+        }
+        return Ok(exit::SUCCESS);
+    }
+
+    eprintln!("streaming logs of {env_name}; Ctrl-C stops the env");
+    let query = LogQuery {
+        env: Some(env_name.clone()),
+        since_ms: Some(started_at.elapsed().as_millis() as u64 + 1000),
+        follow: true,
+        ..LogQuery::default()
+    };
+    let mut stream = client.logs(&query).await.map_err(api_error)?;
+    let outcome = loop {
+        tokio::select! {
+            line = stream.next() => match line {
+                Ok(Some(line)) => logs::print_line(&line, args.json),
+                Ok(None) => break Err(miette!(
+                    help = "`daytwo status` shows whether the daemon is running",
+                    "the daemon closed the log stream"
+                )),
+                Err(error) => break Err(api_error(error)),
+            },
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+        }
+    };
+    down::stop_env(&client, &env_name, quiet).await?;
+    outcome.map(|()| exit::SUCCESS)
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the real `daytwo` binary: it starts its daemon in a
+//! temporary `DAYTWO_HOME`, which runs real replica processes on 127.0.0.1.
+
+mod app;
+mod lifecycle;
+mod readoption;
+mod spec_commands;

@@ -1,0 +1,131 @@
+//! Persists what the engine reports: a task drains the engine's event channel
+//! and writes each change to the store on a blocking thread —
+//! `ReplicaChanged` → replica row, `ReplicaRemoved` → row deleted,
+//! `Event` → event log.
+//! (The engine sends no `ReplicaChanged` for mere RSS/CPU samples, so an idle
+//! daemon does not write to disk.)
+//!
+//! [`PersistHandle::flush`] returns once every event the engine had sent
+//! before the call is written; the API handlers use it to make `up` and `down`
+//! durable before they answer.
+
+use crate::store_handle::StoreHandle;
+use daytwo_engine::EngineEvent;
+use daytwo_store::{NewEvent, Store, StoreError};
+use daytwo_types::ReplicaKey;
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Clone)]
+pub(crate) struct PersistHandle {
+    flush: mpsc::Sender<oneshot::Sender<()>>,
+}
+
+impl PersistHandle {
+    /// Waits until every engine event sent before this call is stored.
+    pub(crate) async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.flush.send(done).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// Starts the persisting task. It ends once the engine's channel is closed
+/// and every handle is dropped, after writing what was still queued.
+pub(crate) fn spawn(
+    store: StoreHandle,
+    events: mpsc::UnboundedReceiver<EngineEvent>,
+) -> (PersistHandle, tokio::task::JoinHandle<()>) {
+    let (flush, flush_requests) = mpsc::channel(16);
+    let task = tokio::spawn(run(store, events, flush_requests));
+    (PersistHandle { flush }, task)
+}
+
+async fn run(
+    store: StoreHandle,
+    mut events: mpsc::UnboundedReceiver<EngineEvent>,
+    mut flush_requests: mpsc::Receiver<oneshot::Sender<()>>,
+) {
+    let mut events_open = true;
+    let mut flush_open = true;
+    while events_open || flush_open {
+        let mut batch = Vec::new();
+        let mut waiting = Vec::new();
+        tokio::select! {
+            event = events.recv(), if events_open => match event {
+                Some(event) => batch.push(event),
+                None => events_open = false,
+            },
+            request = flush_requests.recv(), if flush_open => match request {
+                Some(done) => waiting.push(done),
+                None => flush_open = false,
+            },
+        }
+        // Take everything already queued: one blocking call per burst.
+        while let Ok(event) = events.try_recv() {
+            batch.push(event);
+        }
+        let writes = plan(batch);
+        if !writes.is_empty() {
+            let result = store
+                .call(move |store| {
+                    for write in writes {
+                        write.apply(store)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(error) = result {
+                tracing::error!("cannot persist engine state: {error}");
+            }
+        }
+        for done in waiting {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// One store write derived from an engine event.
+enum Write {
+    Replica(ReplicaKey, String),
+    RemoveReplica(ReplicaKey),
+    Event(NewEvent),
+}
+
+impl Write {
+    fn apply(self, store: &Store) -> Result<(), StoreError> {
+        match self {
+            Write::Replica(key, json) => store.put_replica(&key, &json).map(drop),
+            Write::RemoveReplica(key) => store.delete_replica(&key).map(drop),
+            Write::Event(event) => store.append_event(event).map(drop),
+        }
+    }
+}
+
+fn plan(batch: Vec<EngineEvent>) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for event in batch {
+        match event {
+            EngineEvent::ReplicaChanged(status) => match serde_json::to_string(&status) {
+                Ok(json) => writes.push(Write::Replica(status.key, json)),
+                Err(error) => {
+                    tracing::error!("cannot serialize the status of {}: {error}", status.key)
+                }
+            },
+            EngineEvent::ReplicaRemoved(key) => writes.push(Write::RemoveReplica(key)),
+            EngineEvent::Event {
+                env,
+                replica,
+                kind,
+                message,
+            } => writes.push(Write::Event(NewEvent {
+                ts: jiff::Timestamp::now(),
+                env: Some(env),
+                replica,
+                kind,
+                message,
+            })),
+        }
+    }
+    writes
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the daemon: the real `run` (in-process, or as the
+//! harness binary in a child process) on a temporary `DAYTWO_HOME`, driven
+//! over its unix socket with `daytwo_api::Client`, supervising real replica
+//! processes through the engine's shim.
+
+mod api;
+mod background;
+mod envs;
+mod logs;
+mod readopt;
+mod support;

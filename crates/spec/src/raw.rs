@@ -1,0 +1,87 @@
+//! The spec as written, before overlays are applied: every value carries its
+//! byte span and dotted field path so later checks can point at it.
+//!
+//! A `RawProcess` is used both for a base `[process.NAME]` and for an
+//! `[env.E.process.NAME]` overlay layer; in both, every key is optional here
+//! (the resolver decides what is required).
+
+use crate::model::HealthProbe;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::time::Duration;
+
+/// A value with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Located<T> {
+    pub value: T,
+    pub span: Range<usize>,
+    /// Dotted path, e.g. `env.prod.process.web.replicas`.
+    pub field: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RawSpec {
+    /// Span of the `app` key, when there is one.
+    pub app_key: Option<Range<usize>>,
+    pub app_name: Option<Located<String>>,
+    /// `name` was written (even if with a bad value).
+    pub app_name_written: bool,
+    /// Span of the `process` key, when there is one.
+    pub process_key: Option<Range<usize>>,
+    /// `process` was written but is not a table (already reported).
+    pub process_not_table: bool,
+    pub processes: BTreeMap<String, RawProcess>,
+    pub envs: BTreeMap<String, RawEnv>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RawProcess {
+    pub name: String,
+    /// Span of the process name in its table header or dotted key.
+    pub key_span: Range<usize>,
+    /// `process.NAME` or `env.E.process.NAME`.
+    pub field: String,
+    /// `command` was written (even if with a bad value).
+    pub command_written: bool,
+    pub command: Option<Located<String>>,
+    pub http: Option<Located<bool>>,
+    pub replicas: Option<Located<u32>>,
+    pub health: Option<RawHealth>,
+    pub memory_limit: Option<Located<u64>>,
+    pub stop_signal: Option<Located<&'static str>>,
+    pub stop_timeout: Option<Located<Duration>>,
+    pub environment: BTreeMap<String, Located<String>>,
+    pub restart: RawRestart,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RawHealth {
+    pub span: Range<usize>,
+    pub field: String,
+    /// Each probe key written (`path`, `tcp = true`, `command`), in source
+    /// order; `None` when its value was bad (already reported).
+    pub probes: Vec<Located<Option<HealthProbe>>>,
+    pub interval: Option<Located<Duration>>,
+    pub timeout: Option<Located<Duration>>,
+    pub healthy_threshold: Option<Located<u32>>,
+    pub unhealthy_threshold: Option<Located<u32>>,
+    pub start_period: Option<Located<Duration>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RawRestart {
+    pub backoff: Option<Located<Duration>>,
+    pub max_backoff: Option<Located<Duration>>,
+    pub crashloop_threshold: Option<Located<u32>>,
+    pub crashloop_window: Option<Located<Duration>>,
+    pub reset_after: Option<Located<Duration>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RawEnv {
+    pub name: String,
+    pub listen: Option<Located<SocketAddr>>,
+    /// Overlay layers by process name.
+    pub processes: BTreeMap<String, RawProcess>,
+}

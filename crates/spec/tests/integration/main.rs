@@ -1,0 +1,13 @@
+//! Integration tests of daytwo-spec: real files in temp dirs, the public API.
+
+mod bad_spec;
+mod contract;
+mod diff;
+mod env_select;
+mod find;
+mod interpolation;
+mod overlay;
+mod procfile;
+mod reference;
+mod starter;
+mod warnings;

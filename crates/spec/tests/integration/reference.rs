@@ -1,0 +1,107 @@
+//! docs/spec.md stays in step with the code: every diagnostic code and every
+//! key of the schema is documented, and its defaults match the constants.
+
+use daytwo_spec::code;
+
+fn reference() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/spec.md");
+    std::fs::read_to_string(path).expect("docs/spec.md exists")
+}
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let reference = reference();
+    for code in code::ALL {
+        assert!(
+            reference.contains(&format!("`{code}`")),
+            "docs/spec.md lists `{code}`"
+        );
+    }
+}
+
+#[test]
+fn every_key_is_documented() {
+    let reference = reference();
+    let keys = [
+        "name",
+        "command",
+        "http",
+        "replicas",
+        "health",
+        "memory_limit",
+        "stop_signal",
+        "stop_timeout",
+        "environment",
+        "restart",
+        "path",
+        "tcp",
+        "interval",
+        "timeout",
+        "healthy_threshold",
+        "unhealthy_threshold",
+        "start_period",
+        "backoff",
+        "max_backoff",
+        "crashloop_threshold",
+        "crashloop_window",
+        "reset_after",
+        "listen",
+    ];
+    for key in keys {
+        assert!(
+            reference.contains(&format!("| `{key}` |")),
+            "docs/spec.md has a row for `{key}`"
+        );
+    }
+}
+
+#[test]
+fn documented_defaults_match_the_constants() {
+    let reference = reference();
+    let duration = |d| format!("`\"{}\"`", humantime::format_duration(d));
+    for (key, default) in [
+        ("stop_timeout", duration(daytwo_spec::DEFAULT_STOP_TIMEOUT)),
+        ("interval", duration(daytwo_spec::DEFAULT_HEALTH_INTERVAL)),
+        ("timeout", duration(daytwo_spec::DEFAULT_HEALTH_TIMEOUT)),
+        ("start_period", duration(daytwo_spec::DEFAULT_START_PERIOD)),
+        ("backoff", duration(daytwo_spec::DEFAULT_RESTART_BACKOFF)),
+        (
+            "max_backoff",
+            duration(daytwo_spec::DEFAULT_RESTART_MAX_BACKOFF),
+        ),
+        (
+            "crashloop_window",
+            duration(daytwo_spec::DEFAULT_CRASHLOOP_WINDOW),
+        ),
+        (
+            "reset_after",
+            duration(daytwo_spec::DEFAULT_RESTART_RESET_AFTER),
+        ),
+        ("replicas", format!("`{}`", daytwo_spec::DEFAULT_REPLICAS)),
+        (
+            "healthy_threshold",
+            format!("`{}`", daytwo_spec::DEFAULT_HEALTHY_THRESHOLD),
+        ),
+        (
+            "unhealthy_threshold",
+            format!("`{}`", daytwo_spec::DEFAULT_UNHEALTHY_THRESHOLD),
+        ),
+        (
+            "crashloop_threshold",
+            format!("`{}`", daytwo_spec::DEFAULT_CRASHLOOP_THRESHOLD),
+        ),
+        (
+            "stop_signal",
+            format!("`\"{}\"`", daytwo_spec::DEFAULT_STOP_SIGNAL),
+        ),
+    ] {
+        let row = reference
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{key}` |")))
+            .unwrap_or_else(|| panic!("row for `{key}`"));
+        assert!(
+            row.contains(&default),
+            "`{key}` documents default {default}: {row}"
+        );
+    }
+}

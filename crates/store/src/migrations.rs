@@ -1,0 +1,128 @@
+//! Schema migrations: `MIGRATIONS[i]` takes the schema from version `i` to
+//! `i + 1`; `PRAGMA user_version` records the version reached. Each step runs
+//! in its own transaction together with its version bump, so a crash leaves
+//! the database at a whole version. Never edit a released step: append one.
+
+use crate::StoreError;
+use rusqlite::Connection;
+use std::path::Path;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: envs, replicas, events.
+    "CREATE TABLE envs (
+        name       TEXT PRIMARY KEY NOT NULL,
+        app        TEXT NOT NULL,
+        spec_json  TEXT NOT NULL,
+        release    TEXT NOT NULL,
+        listen     TEXT,
+        spec_file  TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE replicas (
+        env        TEXT NOT NULL REFERENCES envs(name) ON DELETE CASCADE,
+        process    TEXT NOT NULL,
+        replica    INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        PRIMARY KEY (env, process, replica)
+    ) STRICT;
+    CREATE TABLE events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts         TEXT NOT NULL,
+        env        TEXT,
+        process    TEXT,
+        replica    INTEGER,
+        kind       TEXT NOT NULL,
+        message    TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_by_env ON events (env, id);",
+];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Brings the schema of `conn` up to [`SCHEMA_VERSION`]; a no-op when it is there.
+pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found = user_version(conn).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        let migrate_err = |source| StoreError::Migrate {
+            path: path.to_path_buf(),
+            version,
+            source,
+        };
+        let tx = conn.unchecked_transaction().map_err(migrate_err)?;
+        tx.execute_batch(sql).map_err(migrate_err)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(migrate_err)?;
+        tx.commit().map_err(migrate_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn migrates_an_empty_database_to_the_current_version() {
+        let conn = Connection::open_in_memory().unwrap();
+        assert_eq!(user_version(&conn).unwrap(), 0);
+        migrate(&conn, Path::new(":memory:")).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        assert_eq!(tables(&conn), ["envs", "events", "replicas"]);
+    }
+
+    #[test]
+    fn reopening_keeps_the_schema_and_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let store = Store::open(&path).unwrap();
+        store
+            .append_event(crate::NewEvent::new("daemon.started", "hello"))
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.events(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_daytwo() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let error = Store::open(&path).err().expect("newer schema is refused");
+        assert!(
+            matches!(error, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1),
+            "{error}"
+        );
+    }
+}

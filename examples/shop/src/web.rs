@@ -1,0 +1,55 @@
+//! The web process (`shop` or `shop web`): open the database, bind
+//! `127.0.0.1:$PORT`, serve the routes until a stop signal, then stop
+//! accepting, let in-flight requests finish, and return.
+
+use crate::config::WebConfig;
+use crate::db::{Db, DbError};
+use crate::routes::{self, AppState};
+use crate::shutdown::StopSignals;
+use std::net::{Ipv4Addr, SocketAddr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}; is another process using the port?")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn run(config: WebConfig, signals: StopSignals) -> Result<(), WebError> {
+    let db = Db::open_async(config.db_path.clone()).await?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| WebError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| WebError::Bind { addr, source })?;
+
+    tracing::info!(
+        addr = %bound,
+        db = %db.path().display(),
+        env = config.identity.env.as_deref(),
+        release = config.identity.release.as_deref(),
+        pid = std::process::id(),
+        "listening"
+    );
+    let app = routes::router(AppState {
+        db,
+        identity: config.identity,
+        port: bound.port(),
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            signals.recv().await;
+        })
+        .await
+        .map_err(WebError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! `examples/shop/daytwo.toml` keeps the shape the README and issue promise.
+//! (Its full validation is `daytwo check`, tested in the spec crate.)
+
+use std::collections::BTreeSet;
+
+fn spec() -> toml::Table {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/daytwo.toml");
+    let text = std::fs::read_to_string(path).expect("read daytwo.toml");
+    text.parse().expect("daytwo.toml is valid TOML")
+}
+
+#[test]
+fn spec_declares_four_envs_on_distinct_local_ports() {
+    let spec = spec();
+    let envs = spec["env"].as_table().expect("[env.*] tables");
+    let names: BTreeSet<&str> = envs.keys().map(String::as_str).collect();
+    assert_eq!(names, BTreeSet::from(["dev", "prod", "qa", "staging"]));
+    let listens: BTreeSet<&str> = envs
+        .values()
+        .map(|env| env["listen"].as_str().expect("listen"))
+        .collect();
+    assert_eq!(listens.len(), 4, "distinct listen addresses: {listens:?}");
+    assert!(
+        listens
+            .iter()
+            .all(|listen| listen.starts_with("127.0.0.1:"))
+    );
+}
+
+#[test]
+fn spec_runs_two_web_replicas_in_dev_and_a_worker() {
+    let spec = spec();
+    assert_eq!(spec["app"]["name"].as_str(), Some("shop"));
+    assert_eq!(
+        spec["env"]["dev"]["process"]["web"]["replicas"].as_integer(),
+        Some(2)
+    );
+    let web = &spec["process"]["web"];
+    assert_eq!(web["http"].as_bool(), Some(true));
+    assert_eq!(web["health"]["path"].as_str(), Some("/healthz"));
+    let worker = spec["process"]["worker"]["command"].as_str().unwrap();
+    assert!(worker.ends_with(" worker"), "{worker}");
+}
