@@ -31,7 +31,7 @@ impl PersistHandle {
 }
 
 /// Starts the persisting task. It ends once the engine's channel is closed
-/// and every handle is dropped, after writing what was still queued.
+/// and every handle is dropped (or when aborted after a final `flush`).
 pub(crate) fn spawn(
     store: StoreHandle,
     events: mpsc::UnboundedReceiver<EngineEvent>,
@@ -69,8 +69,11 @@ async fn run(
         if !writes.is_empty() {
             let result = store
                 .call(move |store| {
+                    // One failed write must not cost the others.
                     for write in writes {
-                        write.apply(store)?;
+                        if let Err(error) = write.apply(store) {
+                            tracing::error!("cannot persist engine state: {error}");
+                        }
                     }
                     Ok(())
                 })

@@ -446,12 +446,12 @@ impl Supervisor {
         self.status.shim_pid = shim_pid;
         self.status.start_ticks = Some(start_ticks);
         self.status.started_at = Some(jiff::Timestamp::now());
-        self.status.state = if self.crashloop {
-            ReplicaState::Crashloop
-        } else if self.check.is_some() {
-            ReplicaState::Starting
-        } else {
-            ReplicaState::Healthy
+        // In a crash loop a checked replica stays `crashloop` until its check
+        // passes; one without a check counts as healthy while it runs.
+        self.status.state = match (&self.check, self.crashloop) {
+            (None, _) => ReplicaState::Healthy,
+            (Some(_), true) => ReplicaState::Crashloop,
+            (Some(_), false) => ReplicaState::Starting,
         };
         self.status = self.context.publish(&self.status);
         let port = self

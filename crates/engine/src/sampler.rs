@@ -96,3 +96,130 @@ pub(crate) async fn run(context: Arc<EngineContext>) {
         previous = current;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::MemoryEnforcement;
+    use crate::config::EngineConfig;
+    use crate::status::{EngineEvent, ReplicaStatus};
+    use crate::status_board::StatusBoard;
+    use daytwo_types::ReplicaState;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::time::Duration;
+    use tokio_util::sync::CancellationToken;
+
+    const MIB: u64 = 1024 * 1024;
+
+    /// Kills the test's child by pid if it is still running.
+    struct ChildGuard(std::process::Child);
+
+    impl Drop for ChildGuard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn context() -> (
+        Arc<EngineContext>,
+        tokio::sync::mpsc::UnboundedReceiver<EngineEvent>,
+    ) {
+        let (events, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut config = EngineConfig::new("/nonexistent".into(), "/nonexistent".into());
+        config.sample_interval = Duration::from_millis(50);
+        let context = EngineContext {
+            config,
+            board: StatusBoard::new(),
+            events,
+            memory: MemoryEnforcement::Watchdog {
+                reason: "test".to_owned(),
+            },
+            shutdown: CancellationToken::new(),
+        };
+        (Arc::new(context), rx)
+    }
+
+    fn status(key: &ReplicaKey, pid: u32) -> ReplicaStatus {
+        ReplicaStatus {
+            key: key.clone(),
+            pid: Some(pid),
+            shim_pid: None,
+            start_ticks: None,
+            port: None,
+            state: ReplicaState::Healthy,
+            restarts: 0,
+            rss_bytes: 0,
+            cpu_percent: 0.0,
+            release: "r".to_owned(),
+            started_at: None,
+            last_exit: None,
+            log_path: "/nonexistent".into(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rss_watchdog_kills_a_group_over_its_limit() {
+        let (context, mut events) = context();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import time\nb = b'x' * (64 * 1024 * 1024)\ntime.sleep(600)",
+            ])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut child = ChildGuard(child);
+        let key = ReplicaKey::new("t", "hog", 1);
+        context.board.publish(status(&key, child.0.id()));
+        context.board.set_watchdog_limit(&key, Some(32 * MIB));
+        tokio::spawn(run(context.clone()));
+
+        let exit = tokio::task::spawn_blocking(move || {
+            let exit = child.0.wait().unwrap();
+            drop(child);
+            exit
+        })
+        .await
+        .unwrap();
+        assert_eq!(exit.signal(), Some(9));
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match event {
+            EngineEvent::Event { kind, message, .. } => {
+                assert_eq!(kind, "replica.memory_limit");
+                assert!(message.contains("rss watchdog"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        context.shutdown.cancel();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replica_under_its_limit_is_sampled_and_left_alone() {
+        let (context, _events) = context();
+        let child = std::process::Command::new("sleep")
+            .arg("600")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let child = ChildGuard(child);
+        let key = ReplicaKey::new("t", "small", 1);
+        context.board.publish(status(&key, child.0.id()));
+        context.board.set_watchdog_limit(&key, Some(512 * MIB));
+        tokio::spawn(run(context.clone()));
+        let mut sampled = 0;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            sampled = context.board.snapshot(None)[0].rss_bytes;
+            if sampled > 0 {
+                break;
+            }
+        }
+        assert!(sampled > 0 && sampled < 512 * MIB, "{sampled}");
+        assert!(crate::proc_stat::read_stat(child.0.id()).is_some_and(|s| s.state != 'Z'));
+        context.shutdown.cancel();
+    }
+}

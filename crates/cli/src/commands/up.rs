@@ -13,6 +13,8 @@ use daytwo_types::WORKING_TREE_RELEASE;
 use miette::{Result, miette};
 use std::time::Instant;
 
+const LOG_MARGIN_MS: u64 = 100;
+
 pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
     let path = spec_path(&args.spec)?;
     let spec = load_spec(&path)?;
@@ -58,7 +60,8 @@ pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
     eprintln!("streaming logs of {env_name}; Ctrl-C stops the env");
     let query = LogQuery {
         env: Some(env_name.clone()),
-        since_ms: Some(started_at.elapsed().as_millis() as u64 + 1000),
+        // Lines from this start on (a small margin for clock granularity).
+        since_ms: Some(started_at.elapsed().as_millis() as u64 + LOG_MARGIN_MS),
         follow: true,
         ..LogQuery::default()
     };

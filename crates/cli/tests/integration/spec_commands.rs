@@ -211,3 +211,21 @@ environment = { GREETING = "hello" }
         "did-you-mean missing: {unknown:#?}"
     );
 }
+
+#[test]
+fn the_example_app_spec_is_valid_with_four_envs() {
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/daytwo.toml"
+    );
+    let home = home();
+    let value = home
+        .run(&["check", "--json", "--spec", spec])
+        .success()
+        .json();
+    assert_eq!(value["app"], "shop");
+    assert_eq!(
+        value["envs"],
+        serde_json::json!(["dev", "prod", "qa", "staging"])
+    );
+}

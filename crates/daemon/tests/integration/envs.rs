@@ -238,3 +238,44 @@ async fn a_replica_that_cannot_be_spawned_fails_up_with_spawn_failed() {
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_is_stored_for_readoption_before_it_answers() {
+    let home = TestHome::new();
+    let _daemon = InProcessDaemon::start(&home).await;
+    let client = home.client();
+    let spec = env_spec(
+        "dev",
+        home.path(),
+        vec![process("web", &format!("exec sleep {}", unique_sleep()), 2)],
+    );
+    let answer = client.up(&up_request(spec.clone())).await.unwrap();
+
+    // A second connection, as the next daemon would open it.
+    let store = daytwo_store::Store::open(home.path().join(daytwo_daemon::STORE_FILE)).unwrap();
+    let env = store.env("dev").unwrap().expect("the env is recorded");
+    assert_eq!(env.release, "working-tree");
+    let stored: daytwo_spec::EnvSpec = serde_json::from_str(&env.spec_json).unwrap();
+    assert_eq!(stored, spec);
+    let mut stored_pids: Vec<u64> = store
+        .replicas(Some("dev"))
+        .unwrap()
+        .iter()
+        .map(|record| {
+            let status: serde_json::Value = serde_json::from_str(&record.status_json).unwrap();
+            status["pid"].as_u64().expect("a stored pid")
+        })
+        .collect();
+    stored_pids.sort_unstable();
+    let mut answered: Vec<u64> = answer
+        .replicas
+        .iter()
+        .map(|replica| u64::from(replica.pid.unwrap()))
+        .collect();
+    answered.sort_unstable();
+    assert_eq!(stored_pids, answered);
+
+    client.down("dev").await.unwrap();
+    assert_eq!(store.env("dev").unwrap(), None, "down forgets the env");
+    assert!(store.replicas(None).unwrap().is_empty());
+}

@@ -4,7 +4,8 @@
 //! 1. leaves the engine's session (`setsid`) and blocks SIGHUP/SIGINT, so a
 //!    daemon crash or a Ctrl-C in the daemon's terminal does not reach it;
 //! 2. joins the replica's memory cgroup, if any;
-//! 3. starts `sh -c "<command>"` in its own process group with the given
+//! 3. starts `sh -c "<command>"` (`exec`-prefixed when it is one simple
+//!    command, see `shell_line`) in its own process group with the given
 //!    environment, its stdout/stderr on pipes;
 //! 4. writes `pid` (`"<pid> <start_ticks>"`, atomically) to the run dir;
 //! 5. copies every output line, timestamped, into the rotating log file;
@@ -14,6 +15,7 @@
 //! outlives a dead daemon. Plain std threads, no async runtime: it stays small.
 
 pub(crate) mod config;
+mod shell_line;
 
 use crate::log_file::RotatingLog;
 use crate::log_line::{LogStreamKind, format_line};
@@ -101,7 +103,7 @@ fn run(config: &ShimConfig, paths: &ReplicaPaths) -> Result<i32, String> {
     // std resets the signal mask and dispositions in the child.
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(&config.command)
+        .arg(shell_line::shell_line(&config.command))
         .current_dir(&config.dir)
         .env_clear()
         .envs(&config.env)

@@ -36,11 +36,7 @@ async fn http_replicas_get_distinct_ports_and_become_healthy() {
             .await;
         assert_eq!(http_get(status.port.unwrap(), "/healthz").await.0, 200);
     }
-    assert!(
-        h.event_kinds(&key("web", 1))
-            .iter()
-            .any(|(kind, _)| kind == "replica.healthy")
-    );
+    h.wait_event(&key("web", 1), "replica.healthy").await;
     h.down("test").await;
 }
 

@@ -43,7 +43,11 @@ async fn up_scales_up_and_down_highest_index_first() {
                 _ => None,
             })
             .collect();
-        if removed.len() >= 2 { Ok(removed) } else { Err(format!("{removed:?}")) }
+        if removed.len() >= 2 {
+            Ok(removed)
+        } else {
+            Err(format!("{removed:?}"))
+        }
     })
     .await;
     assert_eq!(removed, [key("worker", 3), key("worker", 2)]);

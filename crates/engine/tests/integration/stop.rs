@@ -36,6 +36,7 @@ async fn down_sends_the_stop_signal_to_the_whole_process_group() {
         "the group's other process got the signal too"
     );
     h.wait_log_line(&k, "got TERM").await;
+    h.wait_event(&k, "replica.stopped").await;
     let kinds: Vec<String> = h
         .event_kinds(&k)
         .into_iter()
