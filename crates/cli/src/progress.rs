@@ -45,7 +45,10 @@ impl Progress {
             self.started.elapsed().as_secs_f64()
         );
         match self.bar {
-            Some(bar) => bar.finish_with_message(line),
+            Some(bar) => {
+                bar.set_style(ProgressStyle::with_template("✓ {msg}").expect("static template"));
+                bar.finish_with_message(line);
+            }
             None if !self.quiet => eprintln!("{line}"),
             None => {}
         }

@@ -1,6 +1,7 @@
 //! The [`Engine`] handle and its actor: the one owner of the set of replica
-//! supervisors. `up`, `adopt` and `down` are messages to the actor, handled one
-//! at a time; `replicas` reads the published status board without awaiting.
+//! supervisors. `up`, `adopt`, `down` and the deploy primitives
+//! (`start_replicas`, `stop_replicas`, `adopt_replicas`) are messages to the
+//! actor, handled one at a time; `replicas` reads the published status board without awaiting.
 
 use crate::cgroup::MemoryEnforcement;
 use crate::config::EngineConfig;
@@ -65,6 +66,20 @@ enum Command {
     },
     Down {
         env: String,
+        reply: Reply<Vec<ReplicaStatus>>,
+    },
+    StartReplicas {
+        spec: EnvSpec,
+        release: String,
+        counts: BTreeMap<String, u32>,
+        reply: Reply<Vec<ReplicaStatus>>,
+    },
+    StopReplicas {
+        keys: Vec<ReplicaKey>,
+        reply: Reply<Vec<ReplicaStatus>>,
+    },
+    AdoptReplicas {
+        replicas: Vec<(EnvSpec, ReplicaStatus)>,
         reply: Reply<Vec<ReplicaStatus>>,
     },
 }
@@ -150,6 +165,47 @@ impl Engine {
         self.call(|reply| Command::Down { env, reply }).await
     }
 
+    /// Starts `counts[process]` additional replicas of `spec`'s processes
+    /// running `release`, beside whatever already runs in the env (a deploy's
+    /// candidates). New replicas get fresh indices above every index in use
+    /// for their process. Returns the new replicas once spawned.
+    pub async fn start_replicas(
+        &self,
+        spec: EnvSpec,
+        release: String,
+        counts: BTreeMap<String, u32>,
+    ) -> Result<Vec<ReplicaStatus>, EngineError> {
+        self.call(|reply| Command::StartReplicas {
+            spec,
+            release,
+            counts,
+            reply,
+        })
+        .await
+    }
+
+    /// Stops exactly these replicas gracefully (in parallel) and forgets
+    /// them; returns their final statuses. Unknown keys are ignored.
+    pub async fn stop_replicas(
+        &self,
+        keys: Vec<ReplicaKey>,
+    ) -> Result<Vec<ReplicaStatus>, EngineError> {
+        self.call(|reply| Command::StopReplicas { keys, reply })
+            .await
+    }
+
+    /// Takes over persisted replicas, each with the spec of its own release
+    /// (an env may run two releases mid-deploy), without converging: live
+    /// ones are adopted as they are, dead ones restarted under the same key
+    /// and port. Returns the statuses of the given replicas.
+    pub async fn adopt_replicas(
+        &self,
+        replicas: Vec<(EnvSpec, ReplicaStatus)>,
+    ) -> Result<Vec<ReplicaStatus>, EngineError> {
+        self.call(|reply| Command::AdoptReplicas { replicas, reply })
+            .await
+    }
+
     /// The current status of all replicas, or of one env's.
     pub fn replicas(&self, env: Option<&str>) -> Vec<ReplicaStatus> {
         self.context.board.snapshot(env)
@@ -215,6 +271,23 @@ impl EngineActor {
                 Command::Down { env, reply } => {
                     let result = self.down(&env).await;
                     let _ = reply.send(Ok(result));
+                }
+                Command::StartReplicas {
+                    spec,
+                    release,
+                    counts,
+                    reply,
+                } => {
+                    let result = self.start_replicas(&spec, &release, &counts).await;
+                    let _ = reply.send(result);
+                }
+                Command::StopReplicas { keys, reply } => {
+                    let result = self.stop_many(keys).await;
+                    let _ = reply.send(Ok(result));
+                }
+                Command::AdoptReplicas { replicas, reply } => {
+                    let result = self.adopt_replicas(replicas).await;
+                    let _ = reply.send(result);
                 }
             }
         }
@@ -319,6 +392,23 @@ impl EngineActor {
         }
 
         // Start what is missing.
+        let missing: Vec<(ReplicaPlan, Option<ReplicaStatus>)> = wanted
+            .into_iter()
+            .filter(|(key, _)| !self.replicas.contains_key(key))
+            .map(|(key, plan)| (plan, previous.get(&key).cloned()))
+            .collect();
+        self.spawn_all(missing).await?;
+        Ok(self.context.board.snapshot(Some(&spec.env)))
+    }
+
+    /// Spawns supervisors for `plans` (with the status of a previous run of
+    /// the same key, whose port and restart count carry over) and waits until
+    /// each has started or failed. The first failure is returned after all
+    /// others were given their chance.
+    async fn spawn_all(
+        &mut self,
+        plans: Vec<(ReplicaPlan, Option<ReplicaStatus>)>,
+    ) -> Result<Vec<ReplicaKey>, EngineError> {
         let mut used_ports: BTreeSet<u16> = self
             .context
             .board
@@ -327,13 +417,10 @@ impl EngineActor {
             .filter_map(|status| status.port)
             .collect();
         let mut pending = Vec::new();
-        for (key, plan) in wanted {
-            if self.replicas.contains_key(&key) {
-                continue;
-            }
-            let before = previous.get(&key);
+        for (plan, before) in plans {
+            let key = plan.key.clone();
             let port = if plan.process.http {
-                match before.and_then(|status| status.port) {
+                match before.as_ref().and_then(|status| status.port) {
                     Some(port) => Some(port),
                     None => Some(port::allocate(&used_ports).map_err(|source| {
                         EngineError::AllocatePort {
@@ -348,7 +435,7 @@ impl EngineActor {
             if let Some(port) = port {
                 used_ports.insert(port);
             }
-            let restarts = before.map_or(0, |status| status.restarts + 1);
+            let restarts = before.as_ref().map_or(0, |status| status.restarts + 1);
             let handle = ReplicaHandle::spawn(
                 self.context.clone(),
                 plan,
@@ -357,9 +444,11 @@ impl EngineActor {
             pending.push(handle);
         }
         let mut first_error = None;
+        let mut started = Vec::new();
         for PendingReplica { handle, spawned } in pending {
             match spawned.await {
                 Ok(Ok(())) => {
+                    started.push(handle.key.clone());
                     self.replicas.insert(handle.key.clone(), handle);
                 }
                 Ok(Err(error)) => {
@@ -373,18 +462,99 @@ impl EngineActor {
         }
         match first_error {
             Some(error) => Err(error),
-            None => Ok(self.context.board.snapshot(Some(&spec.env))),
+            None => Ok(started),
         }
     }
 
-    async fn down(&mut self, env: &str) -> Vec<ReplicaStatus> {
-        let keys: Vec<ReplicaKey> = self
-            .replicas
-            .keys()
-            .filter(|key| key.env == env)
-            .cloned()
-            .collect();
-        // Ask all to stop at once, then collect: stops run in parallel.
+    /// Adds replicas of `release` with fresh indices (a deploy's candidates).
+    async fn start_replicas(
+        &mut self,
+        spec: &EnvSpec,
+        release: &str,
+        counts: &BTreeMap<String, u32>,
+    ) -> Result<Vec<ReplicaStatus>, EngineError> {
+        let mut plans = Vec::new();
+        for (name, count) in counts {
+            let Some(process) = spec.processes.get(name) else {
+                continue;
+            };
+            let highest = self
+                .context
+                .board
+                .snapshot(Some(&spec.env))
+                .iter()
+                .filter(|status| status.key.process == *name)
+                .map(|status| status.key.replica)
+                .chain(
+                    self.replicas
+                        .keys()
+                        .filter(|key| key.env == spec.env && key.process == *name)
+                        .map(|key| key.replica),
+                )
+                .max()
+                .unwrap_or(0);
+            for index in highest + 1..=highest + count {
+                plans.push((ReplicaPlan::new(spec, process, index, release), None));
+            }
+        }
+        let started = self.spawn_all(plans).await?;
+        let board = self.context.board.snapshot(Some(&spec.env));
+        Ok(board
+            .into_iter()
+            .filter(|status| started.contains(&status.key))
+            .collect())
+    }
+
+    /// Adopts replicas one by one with their own release's spec; dead ones
+    /// are started again under the same key (no converge).
+    async fn adopt_replicas(
+        &mut self,
+        persisted: Vec<(EnvSpec, ReplicaStatus)>,
+    ) -> Result<Vec<ReplicaStatus>, EngineError> {
+        let mut keys = Vec::new();
+        let mut dead = Vec::new();
+        for (spec, status) in persisted {
+            if self.replicas.contains_key(&status.key) {
+                keys.push(status.key.clone());
+                continue;
+            }
+            let alive = match (status.pid, status.start_ticks) {
+                (Some(pid), Some(ticks)) => proc_stat::is_same_process(pid, ticks),
+                _ => false,
+            };
+            let process = spec
+                .processes
+                .get(&status.key.process)
+                .cloned()
+                .unwrap_or_else(|| placeholder_process(&status));
+            let plan = ReplicaPlan::new(&spec, &process, status.key.replica, &status.release);
+            keys.push(status.key.clone());
+            if alive {
+                self.adopt_one(plan, status).await;
+            } else if process.replicas > 0 {
+                self.context.event(
+                    &status.key,
+                    "replica.restarting",
+                    format!(
+                        "{} was not running when the engine took over; restarting it",
+                        status.key
+                    ),
+                );
+                dead.push((plan, Some(status)));
+            } else {
+                self.remove(&status.key);
+            }
+        }
+        self.spawn_all(dead).await?;
+        let board = self.context.board.snapshot(None);
+        Ok(board
+            .into_iter()
+            .filter(|status| keys.contains(&status.key))
+            .collect())
+    }
+
+    /// Stops the given replicas in parallel and forgets them.
+    async fn stop_many(&mut self, keys: Vec<ReplicaKey>) -> Vec<ReplicaStatus> {
         let mut waiting = Vec::new();
         for key in keys {
             if let Some(handle) = self.replicas.remove(&key) {
@@ -399,6 +569,17 @@ impl EngineActor {
             self.remove(&key);
         }
         finals
+    }
+
+    async fn down(&mut self, env: &str) -> Vec<ReplicaStatus> {
+        let keys: Vec<ReplicaKey> = self
+            .replicas
+            .keys()
+            .filter(|key| key.env == env)
+            .cloned()
+            .collect();
+        // Ask all to stop at once, then collect: stops run in parallel.
+        self.stop_many(keys).await
     }
 
     /// Stops one replica and waits for it; `remove` also drops it from the

@@ -9,5 +9,6 @@ mod memory;
 mod restart;
 mod sampling;
 mod scaling;
+mod side_by_side;
 mod stop;
 mod support;
