@@ -2,16 +2,18 @@
 //! is finished, with the request id, env, upstream, status and duration.
 //! Lines are collected in a buffer that a background task flushes every
 //! [`FLUSH_INTERVAL`] (or at once past [`FLUSH_THRESHOLD`] bytes), so a busy
-//! proxy does not make one write system call per request.
+//! proxy does not make one write system call per request. When the log is
+//! disabled, no request copies the fields only its line needs.
 //!
 //! ```text
 //! ts=1718000000.123 env=dev id=5f0c… method=GET path=/whoami status=200 upstream=dev/web.1 release=r1 attempts=1 duration_ms=0.412
 //! ```
 
 use crate::metrics::InflightGuard;
-use crate::routing::UpstreamTarget;
+use crate::routing::{EnvRoutes, UpstreamTarget};
 use hyper::Method;
 use hyper::header::HeaderValue;
+use hyper::http::uri::PathAndQuery;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -81,16 +83,58 @@ fn write_stdout(text: &str) {
 /// upstream's in-flight count.
 #[derive(Debug)]
 pub struct RequestRecord {
-    pub log: Arc<AccessLog>,
     pub start: Instant,
-    pub env: String,
+    /// The env's routes, set once the request is answered.
+    pub routes: Option<Arc<EnvRoutes>>,
     pub request_id: HeaderValue,
-    pub method: Method,
-    pub path: String,
     pub status: u16,
     pub attempts: u32,
     pub upstream: Option<Arc<UpstreamTarget>>,
     pub inflight: Option<InflightGuard>,
+    /// What only the access log needs: `None` when it is disabled.
+    pub line: Option<LineFields>,
+}
+
+/// The request's fields that appear only in its access-log line.
+#[derive(Debug)]
+pub struct LineFields {
+    pub log: Arc<AccessLog>,
+    pub method: Method,
+    pub path: PathAndQuery,
+}
+
+impl RequestRecord {
+    /// A record for a request that arrived at `start`; with a line in
+    /// `log` if that is enabled.
+    pub fn new(
+        log: &Arc<AccessLog>,
+        start: Instant,
+        request_id: HeaderValue,
+        method: &Method,
+        path: &PathAndQuery,
+    ) -> Self {
+        Self {
+            start,
+            routes: None,
+            request_id,
+            status: 0,
+            attempts: 0,
+            upstream: None,
+            inflight: None,
+            line: log.enabled.then(|| LineFields {
+                log: Arc::clone(log),
+                method: method.clone(),
+                path: path.clone(),
+            }),
+        }
+    }
+
+    /// The env's name, `-` if the listener has none.
+    pub fn env(&self) -> &str {
+        self.routes
+            .as_ref()
+            .map_or("-", |routes| routes.env.as_str())
+    }
 }
 
 impl Drop for RequestRecord {
@@ -99,9 +143,9 @@ impl Drop for RequestRecord {
         if let Some(upstream) = &self.upstream {
             upstream.stats.record(self.status, elapsed);
         }
-        if !self.log.enabled {
+        let Some(fields) = &self.line else {
             return;
-        }
+        };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
@@ -111,10 +155,10 @@ impl Drop for RequestRecord {
             "ts={}.{:03} env={} id={} method={} path={} status={}",
             now.as_secs(),
             now.subsec_millis(),
-            self.env,
+            self.env(),
             self.request_id.to_str().unwrap_or("-"),
-            self.method,
-            self.path,
+            fields.method,
+            fields.path.path(),
             self.status,
         );
         match &self.upstream {
@@ -133,6 +177,6 @@ impl Drop for RequestRecord {
             self.attempts,
             elapsed.as_secs_f64() * 1000.0
         );
-        self.log.append(&line);
+        fields.log.append(&line);
     }
 }

@@ -27,6 +27,8 @@ pub enum ProxyError {
     },
     #[error("taking the sockets over from the running proxy failed: {source}")]
     Handover { source: std::io::Error },
+    #[error("cannot start the data-plane worker threads: {source}")]
+    StartWorkers { source: std::io::Error },
     #[error("cannot write {path}: {source}")]
     WriteInfo {
         path: PathBuf,

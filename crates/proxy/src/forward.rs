@@ -11,24 +11,26 @@
 //!   HEAD, OPTIONS, PUT, DELETE, TRACE);
 //! - a response timeout is never retried (the upstream may still act on it).
 //!
-//! Sending a request again needs its body: bodies up to
-//! [`MAX_REPLAYABLE_BODY`] bytes with a known length are read before
-//! forwarding; larger or chunked bodies are streamed and never retried.
+//! The upstream connection is obtained (from this worker's pool, or
+//! connected) before the request is handed to it, so after a connect
+//! failure the request is intact. Sending it again after it went out needs
+//! its body: bodies up to [`MAX_REPLAYABLE_BODY`] bytes with a known length
+//! are read before forwarding; larger or chunked bodies are streamed and
+//! never sent twice.
 
 use crate::access_log::{AccessLog, RequestRecord};
 use crate::body::{ProxyBody, UpstreamBody};
 use crate::headers;
 use crate::routing::{EnvRoutes, Routing, UpstreamTarget};
+use crate::upstream_pool::{self, ConnectError, PooledConnection};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::http::uri::{PathAndQuery, Scheme};
+use hyper::http::uri::PathAndQuery;
 use hyper::{Method, Request, Response, StatusCode, Uri, Version};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,18 +44,46 @@ pub const MAX_REPLAYABLE_BODY: u64 = 64 * 1024;
 /// How long an upstream that refused a connection gets no new requests
 /// (unless it is the only one left).
 pub const AVOID_AFTER_CONNECT_FAILURE: Duration = Duration::from_secs(1);
-/// Idle pooled connections to an upstream are closed after this.
-pub const UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Shared state of every listener's request handling.
 #[derive(Debug)]
 pub struct DataPlane {
     routing: Arc<ArcSwap<Routing>>,
-    client: Client<HttpConnector, UpstreamBody>,
+    connect_timeout: Duration,
     access_log: Arc<AccessLog>,
     /// Set when this process hands its sockets over or shuts down: responses
     /// then carry `Connection: close` so keep-alive clients reconnect.
     draining: AtomicBool,
+}
+
+/// A client connection: what its requests need, shared by them through
+/// one `Arc` per connection (so no request touches a counter that other
+/// cores write).
+#[derive(Debug)]
+pub struct ClientConnection {
+    pub plane: Arc<DataPlane>,
+    /// The env listener's address (selects the env's routes).
+    pub listener: SocketAddr,
+    /// The client's address, formatted once for `X-Forwarded-For`.
+    pub forwarded_for: HeaderValue,
+}
+
+impl ClientConnection {
+    /// Serves one request of this connection.
+    pub async fn serve(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<ProxyBody>, Infallible> {
+        self.plane.handle(&self, request).await
+    }
+
+    pub fn new(plane: Arc<DataPlane>, listener: SocketAddr, peer: SocketAddr) -> Self {
+        Self {
+            plane,
+            listener,
+            forwarded_for: headers::forwarded_for_value(peer.ip()),
+        }
+    }
 }
 
 /// Why no upstream response could be obtained.
@@ -101,18 +131,9 @@ impl DataPlane {
         access_log: Arc<AccessLog>,
         connect_timeout: Duration,
     ) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(connect_timeout));
-        connector.enforce_http(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(UPSTREAM_IDLE_TIMEOUT)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
         Self {
             routing,
-            client,
+            connect_timeout,
             access_log,
             draining: AtomicBool::new(false),
         }
@@ -122,32 +143,27 @@ impl DataPlane {
         self.draining.store(true, Ordering::Relaxed);
     }
 
-    /// Serves one request that arrived on the listener bound to `listener`.
-    pub async fn handle(
-        self: Arc<Self>,
-        listener: SocketAddr,
-        peer: SocketAddr,
+    /// Serves one request that arrived on `client`'s connection.
+    async fn handle(
+        &self,
+        client: &ClientConnection,
         mut request: Request<Incoming>,
     ) -> Result<Response<ProxyBody>, Infallible> {
         let start = Instant::now();
-        let request_id = headers::request_id(request.headers());
         let client_version = request.version();
-        let routes = self.routing.load().by_addr.get(&listener).cloned();
-        let mut record = RequestRecord {
-            log: Arc::clone(&self.access_log),
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        let mut record = RequestRecord::new(
+            &self.access_log,
             start,
-            env: routes
-                .as_ref()
-                .map_or_else(|| "-".to_string(), |r| r.env.clone()),
-            request_id: request_id.clone(),
-            method: request.method().clone(),
-            path: request.uri().path().to_string(),
-            status: 0,
-            attempts: 0,
-            upstream: None,
-            inflight: None,
-        };
-        let Some(routes) = routes else {
+            headers::request_id(request.headers()),
+            request.method(),
+            &path_and_query,
+        );
+        let Some(routes) = self.routing.load().by_addr.get(&client.listener).cloned() else {
             return Ok(self.failure(Failure::NoUpstream, record, client_version, None));
         };
 
@@ -162,105 +178,126 @@ impl DataPlane {
         });
         let mut upstream_headers = parts.headers;
         headers::remove_hop_by_hop(&mut upstream_headers, upgrade);
-        headers::set_forwarded(&mut upstream_headers, peer.ip(), host.clone(), &request_id);
+        headers::set_forwarded(
+            &mut upstream_headers,
+            &client.forwarded_for,
+            host.clone(),
+            &record.request_id,
+        );
         if let Some(host) = host {
             upstream_headers.entry(header::HOST).or_insert(host);
         }
-        let path_and_query = parts
-            .uri
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| PathAndQuery::from_static("/"));
 
-        let mut body = match read_body(body, routes.response_timeout).await {
-            Ok(body) => Some(body),
+        let body = match read_body(body, routes.response_timeout).await {
+            Ok(body) => body,
             Err(failure) => {
-                return Ok(self.failure(failure, record, client_version, Some(&routes)));
+                return Ok(self.failure(failure, record, client_version, Some(routes)));
             }
         };
-        let replayable = !matches!(body, Some(UpstreamBody::Streaming(_)));
+        let replayable = !matches!(body, UpstreamBody::Streaming(_));
         let idempotent = is_idempotent(&parts.method);
+        let mut upstream_request =
+            build_request(parts.method, path_and_query, upstream_headers, body);
 
         let mut tried: Vec<Arc<UpstreamTarget>> = Vec::new();
         let mut resent_after_send = false;
         let mut last_failure = Failure::NoUpstream;
         loop {
             let Some(target) = routes.pick(&tried) else {
-                return Ok(self.failure(last_failure, record, client_version, Some(&routes)));
+                return Ok(self.failure(last_failure, record, client_version, Some(routes)));
             };
             if record.attempts > 0 {
                 routes.stats.retries.fetch_add(1, Ordering::Relaxed);
             }
             record.attempts += 1;
-            let last_chance = !replayable || record.attempts >= MAX_ATTEMPTS;
-            let attempt_headers = if last_chance {
-                std::mem::take(&mut upstream_headers)
-            } else {
-                upstream_headers.clone()
-            };
-            let attempt_body = match &body {
-                Some(UpstreamBody::Buffered(data)) => UpstreamBody::Buffered(data.clone()),
-                Some(UpstreamBody::Empty) => UpstreamBody::Empty,
-                _ => body.take().unwrap_or(UpstreamBody::Empty),
-            };
-            let upstream_request = build_request(
-                &parts.method,
-                &target,
-                &path_and_query,
-                attempt_headers,
-                attempt_body,
-            );
+            let last_chance = record.attempts >= MAX_ATTEMPTS;
             let inflight = target.stats.start_request();
-            let outcome = tokio::time::timeout(
+
+            // A connect failure happens before anything is sent: the request
+            // goes to another upstream, whatever its method and body.
+            let mut connection =
+                match upstream_pool::checkout(target.addr, self.connect_timeout).await {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        drop(inflight);
+                        target.stats.avoid_for(AVOID_AFTER_CONNECT_FAILURE);
+                        last_failure = match error {
+                            ConnectError::TimedOut => Failure::ConnectTimeout,
+                            ConnectError::Refused => Failure::ConnectRefused,
+                        };
+                        if last_chance {
+                            record.upstream = Some(target);
+                            return Ok(self.failure(
+                                last_failure,
+                                record,
+                                client_version,
+                                Some(routes),
+                            ));
+                        }
+                        tried.push(target);
+                        continue;
+                    }
+                };
+
+            let headers = upstream_request.headers_mut();
+            if !headers.contains_key(header::HOST) {
+                headers.insert(header::HOST, target.host.clone());
+            }
+            // A copy for one more try after the request went out, made only
+            // when that try is allowed.
+            let resend = (idempotent && replayable && !resent_after_send && !last_chance)
+                .then(|| copy_request(&upstream_request));
+            let sent = tokio::time::timeout(
                 routes.response_timeout,
-                self.client.request(upstream_request),
+                connection.sender.try_send_request(upstream_request),
             )
             .await;
-            match outcome {
+            match sent {
                 Ok(Ok(response)) => {
                     record.upstream = Some(target);
                     record.inflight = Some(inflight);
-                    return Ok(self.respond(response, record, client_version, client_upgrade));
+                    return Ok(self.respond(
+                        response,
+                        connection,
+                        record,
+                        routes,
+                        client_version,
+                        client_upgrade,
+                    ));
                 }
-                Ok(Err(error)) if error.is_connect() => {
-                    drop(inflight);
-                    target.stats.avoid_for(AVOID_AFTER_CONNECT_FAILURE);
-                    last_failure = if is_timeout(&error) {
-                        Failure::ConnectTimeout
-                    } else {
-                        Failure::ConnectRefused
-                    };
-                    if last_chance {
-                        record.upstream = Some(target);
-                        return Ok(self.failure(
-                            last_failure,
-                            record,
-                            client_version,
-                            Some(&routes),
-                        ));
-                    }
-                    tried.push(target);
-                }
-                Ok(Err(_error)) => {
+                Ok(Err(mut error)) => {
                     drop(inflight);
                     last_failure = Failure::UpstreamFailed;
-                    if last_chance || !idempotent || resent_after_send {
+                    if let Some(unsent) = error.take_message()
+                        && !last_chance
+                    {
+                        // The connection closed before the request went out
+                        // (an idle one the upstream had just closed): nothing
+                        // was sent, so it is sent again.
+                        upstream_request = unsent;
+                        if !connection.reused {
+                            tried.push(target);
+                        }
+                        continue;
+                    }
+                    let Some(resend) = resend else {
                         record.upstream = Some(target);
                         return Ok(self.failure(
                             last_failure,
                             record,
                             client_version,
-                            Some(&routes),
+                            Some(routes),
                         ));
-                    }
+                    };
                     resent_after_send = true;
+                    upstream_request = resend;
                     tried.push(target);
                 }
                 Err(_elapsed) => {
                     drop(inflight);
                     record.upstream = Some(target);
                     let failure = Failure::ResponseTimeout(routes.response_timeout);
-                    return Ok(self.failure(failure, record, client_version, Some(&routes)));
+                    return Ok(self.failure(failure, record, client_version, Some(routes)));
                 }
             }
         }
@@ -269,18 +306,24 @@ impl DataPlane {
     fn respond(
         &self,
         mut response: Response<Incoming>,
+        connection: PooledConnection,
         mut record: RequestRecord,
+        routes: Arc<EnvRoutes>,
         client_version: Version,
         client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     ) -> Response<ProxyBody> {
         record.status = response.status().as_u16();
+        record.routes = Some(routes);
         let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
         headers::remove_hop_by_hop(response.headers_mut(), switching);
         response
             .headers_mut()
             .entry(headers::X_REQUEST_ID)
             .or_insert_with(|| record.request_id.clone());
+        // After an upgrade the upstream connection is the tunnel's.
+        let mut reusable = Some(connection);
         if switching {
+            reusable = None;
             if let Some(client_upgrade) = client_upgrade {
                 let upstream_upgrade = hyper::upgrade::on(&mut response);
                 let tunnel_inflight = record
@@ -303,7 +346,7 @@ impl DataPlane {
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        response.map(|body| ProxyBody::upstream(body, record))
+        response.map(|body| ProxyBody::upstream(body, reusable, record))
     }
 
     fn failure(
@@ -311,14 +354,15 @@ impl DataPlane {
         failure: Failure,
         mut record: RequestRecord,
         client_version: Version,
-        routes: Option<&EnvRoutes>,
+        routes: Option<Arc<EnvRoutes>>,
     ) -> Response<ProxyBody> {
         let status = failure.status();
         record.status = status.as_u16();
-        if let Some(routes) = routes {
+        if let Some(routes) = &routes {
             count_failure(routes, failure);
         }
-        let text = failure.message(&record.env);
+        record.routes = routes;
+        let text = failure.message(record.env());
         let request_id = record.request_id.clone();
         let mut response = Response::new(ProxyBody::text(Bytes::from(text), Some(record)));
         *response.status_mut() = status;
@@ -369,37 +413,31 @@ async fn read_body(body: Incoming, within: Duration) -> Result<UpstreamBody, Fai
     }
 }
 
+/// An HTTP/1.1 request in origin form (`/path?query`), as upstreams expect.
 fn build_request(
-    method: &Method,
-    target: &UpstreamTarget,
-    path_and_query: &PathAndQuery,
+    method: Method,
+    path_and_query: PathAndQuery,
     headers: HeaderMap,
     body: UpstreamBody,
 ) -> Request<UpstreamBody> {
-    let uri = Uri::builder()
-        .scheme(Scheme::HTTP)
-        .authority(target.authority.clone())
-        .path_and_query(path_and_query.clone())
-        .build()
-        .expect("scheme, socket address and request path form a valid URI");
     let mut request = Request::new(body);
-    *request.method_mut() = method.clone();
-    *request.uri_mut() = uri;
+    *request.method_mut() = method;
+    *request.uri_mut() = Uri::from(path_and_query);
     *request.version_mut() = Version::HTTP_11;
     *request.headers_mut() = headers;
     request
 }
 
-/// Whether a connect error was a timeout rather than a refusal.
-fn is_timeout(error: &hyper_util::client::legacy::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
-    while let Some(error) = source {
-        if let Some(io) = error.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return true;
-        }
-        source = error.source();
-    }
-    false
+/// A copy of a request whose body is empty or buffered.
+fn copy_request(request: &Request<UpstreamBody>) -> Request<UpstreamBody> {
+    let body = match request.body() {
+        UpstreamBody::Buffered(data) => UpstreamBody::Buffered(data.clone()),
+        _ => UpstreamBody::Empty,
+    };
+    let mut copy = Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }

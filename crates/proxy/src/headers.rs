@@ -40,6 +40,14 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 /// Removes hop-by-hop headers, including those named by `Connection`. With
 /// `upgrade`, keeps `Upgrade` and sends `Connection: upgrade` on.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    // Most messages have none: one pass over their few names is cheaper
+    // than looking each hop-by-hop name up.
+    let any = headers
+        .keys()
+        .any(|name| *name == header::UPGRADE || HOP_BY_HOP.contains(name));
+    if !any && !upgrade {
+        return;
+    }
     if let Some(connection) = headers.get(header::CONNECTION).cloned()
         && let Ok(list) = connection.to_str()
     {
@@ -70,26 +78,39 @@ pub fn request_id(headers: &HeaderMap) -> HeaderValue {
 
 /// 128 random bits as 32 hex digits.
 pub fn generate_request_id() -> HeaderValue {
-    let id = format!("{:032x}", fastrand::u128(..));
-    HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bits = fastrand::u128(..);
+    let mut id = [0u8; 32];
+    for digit in id.iter_mut().rev() {
+        *digit = HEX[(bits & 0xf) as usize];
+        bits >>= 4;
+    }
+    HeaderValue::from_bytes(&id).expect("hex digits are a valid header value")
+}
+
+/// A client address as an `X-Forwarded-For` value (made once per client
+/// connection).
+pub fn forwarded_for_value(client: IpAddr) -> HeaderValue {
+    HeaderValue::from_str(&client.to_string()).expect("an IP address is a valid header value")
 }
 
 /// Sets the `X-Forwarded-*` headers and the request id on a request going
-/// upstream. `host` is what the client addressed (Host header or the
-/// HTTP/2 authority).
+/// upstream: `client` ([`forwarded_for_value`]) is appended to
+/// `X-Forwarded-For`; `host` is what the client addressed (Host header or
+/// the HTTP/2 authority).
 pub fn set_forwarded(
     headers: &mut HeaderMap,
-    client: IpAddr,
+    client: &HeaderValue,
     host: Option<HeaderValue>,
     request_id: &HeaderValue,
 ) {
-    let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(previous) if !previous.trim().is_empty() => format!("{previous}, {client}"),
-        _ => client.to_string(),
+    let appended = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
+        Some(previous) if !previous.trim_ascii().is_empty() => {
+            HeaderValue::from_bytes(&[previous, b", ", client.as_bytes()].concat()).ok()
+        }
+        _ => None,
     };
-    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert(X_FORWARDED_FOR, value);
-    }
+    headers.insert(X_FORWARDED_FOR, appended.unwrap_or_else(|| client.clone()));
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     match host {
         Some(host) => {
@@ -143,7 +164,7 @@ mod tests {
         let id = generate_request_id();
         set_forwarded(
             &mut headers,
-            "127.0.0.1".parse().unwrap(),
+            &forwarded_for_value("127.0.0.1".parse().unwrap()),
             Some(HeaderValue::from_static("example.test")),
             &id,
         );
@@ -152,5 +173,7 @@ mod tests {
         assert_eq!(headers[X_FORWARDED_PROTO], "http");
         assert_eq!(headers[X_REQUEST_ID], id);
         assert_eq!(id.len(), 32);
+        assert!(id.as_bytes().iter().all(u8::is_ascii_hexdigit));
+        assert_ne!(id, generate_request_id());
     }
 }

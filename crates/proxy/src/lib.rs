@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! daemon ──PUT /v1/routes (whole table + generation)──> proxy.sock ─> ListenerSet (diff, bind) ─> ArcSwap<Routing>
-//! client ──HTTP/1.1, h2c, WebSocket──> env listener ─> forward: pick group (weight) ─> upstream (P2C least in flight) ─> pooled keep-alive
+//! client ──HTTP/1.1, h2c, WebSocket──> env listener ─> worker thread (one runtime per CPU)
+//!        ─> forward: pick group (weight) ─> upstream (P2C least in flight) ─> the worker's keep-alive pool
 //! ```
 //!
 //! The proxy knows nothing of specs or the daemon: it accepts a complete
@@ -31,6 +32,8 @@ mod metrics_endpoint;
 mod proxy;
 mod route_table;
 mod routing;
+mod upstream_pool;
+mod workers;
 
 pub use client::{ProxyClient, ProxyClientError};
 pub use control_api::{ControlErrorBody, InflightCount, ProxyInfo, PutRoutesResponse};

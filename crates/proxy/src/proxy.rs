@@ -18,6 +18,7 @@ use crate::listener_set::ListenerSet;
 use crate::metrics::MetricsRegistry;
 use crate::metrics_endpoint;
 use crate::routing::Routing;
+use crate::workers::Workers;
 use arc_swap::ArcSwap;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -50,6 +51,9 @@ pub struct ProxyConfig {
     pub metrics_addr: SocketAddr,
     /// One line per request on stdout.
     pub access_log: bool,
+    /// Data-plane threads, each with its own single-threaded runtime
+    /// (default: one per CPU; at least one).
+    pub workers: usize,
 }
 
 impl ProxyConfig {
@@ -61,8 +65,14 @@ impl ProxyConfig {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             metrics_addr: DEFAULT_METRICS_ADDR,
             access_log: true,
+            workers: default_workers(),
         }
     }
+}
+
+/// One data-plane worker per CPU.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// State shared by the control server, the metrics endpoint and handover.
@@ -139,7 +149,10 @@ pub async fn run(config: ProxyConfig, shutdown: CancellationToken) -> Result<(),
         Arc::clone(&access_log),
         config.connect_timeout,
     ));
-    let connections = Connections::new(plane);
+    let workers = Arc::new(
+        Workers::start(config.workers).map_err(|source| ProxyError::StartWorkers { source })?,
+    );
+    let connections = Connections::new(plane, Arc::clone(&workers));
     let mut listener_set = ListenerSet::new(
         connections.clone(),
         Arc::clone(&routing),
@@ -203,6 +216,7 @@ pub async fn run(config: ProxyConfig, shutdown: CancellationToken) -> Result<(),
     stop.cancel();
     shared.listeners.lock().await.stop_accepting();
     connections.drain(config.drain_timeout).await;
+    workers.stop().await;
     if !handed_over.is_cancelled() {
         remove_own_files(&config.home);
     }

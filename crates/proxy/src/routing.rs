@@ -18,7 +18,7 @@
 
 use crate::metrics::{EnvStats, MetricsRegistry, UpstreamStats};
 use crate::route_table::RouteTable;
-use hyper::http::uri::Authority;
+use hyper::header::HeaderValue;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,12 +47,14 @@ pub struct GroupRoutes {
     pub upstreams: Vec<Arc<UpstreamTarget>>,
 }
 
-/// A routable upstream with its pre-formatted authority and live stats.
+/// A routable upstream with its live stats.
 #[derive(Debug)]
 pub struct UpstreamTarget {
     pub id: String,
     pub release: String,
-    pub authority: Authority,
+    pub addr: SocketAddr,
+    /// `Host` for a request that came without one (HTTP/1.0).
+    pub host: HeaderValue,
     pub stats: Arc<UpstreamStats>,
 }
 
@@ -77,8 +79,9 @@ impl Routing {
                             Arc::new(UpstreamTarget {
                                 id: upstream.id.clone(),
                                 release: upstream.release.clone(),
-                                authority: Authority::try_from(upstream.addr.to_string().as_str())
-                                    .expect("a socket address is a valid authority"),
+                                addr: upstream.addr,
+                                host: HeaderValue::from_str(&upstream.addr.to_string())
+                                    .expect("a socket address is a valid header value"),
                                 stats: metrics.upstream(
                                     &listener.env,
                                     &upstream.id,

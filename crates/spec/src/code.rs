@@ -57,6 +57,12 @@ pub const INVALID_RESTART: &str = "spec::invalid_restart";
 pub const LISTEN_WITHOUT_HTTP: &str = "spec::listen_without_http";
 /// Warning: `environment` sets a variable the engine sets itself.
 pub const RESERVED_ENV_VAR: &str = "spec::reserved_env_var";
+/// `[build]` without a non-empty `artifacts` list.
+pub const MISSING_ARTIFACTS: &str = "spec::missing_artifacts";
+/// An artifact path that is empty, absolute or leaves the spec directory.
+pub const INVALID_ARTIFACT: &str = "spec::invalid_artifact";
+/// Warning: the same artifact listed twice.
+pub const DUPLICATE_ARTIFACT: &str = "spec::duplicate_artifact";
 /// No `daytwo.toml` in the directory or any parent.
 pub const NOT_FOUND: &str = "spec::not_found";
 /// The spec file could not be read.
@@ -100,6 +106,9 @@ pub const ALL: &[&str] = &[
     INVALID_RESTART,
     LISTEN_WITHOUT_HTTP,
     RESERVED_ENV_VAR,
+    MISSING_ARTIFACTS,
+    INVALID_ARTIFACT,
+    DUPLICATE_ARTIFACT,
     NOT_FOUND,
     READ_FAILED,
     UNKNOWN_ENV,

@@ -32,6 +32,8 @@ pub const DEFAULT_CRASHLOOP_THRESHOLD: u32 = 5;
 pub const DEFAULT_CRASHLOOP_WINDOW: Duration = Duration::from_secs(60);
 /// A replica that ran this long is considered stable: its backoff resets.
 pub const DEFAULT_RESTART_RESET_AFTER: Duration = Duration::from_secs(30);
+/// How long a `[checks] smoke` command may run before it counts as failed.
+pub const DEFAULT_SMOKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A whole `daytwo.toml`, validated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,50 @@ pub struct Spec {
     pub envs: BTreeMap<String, EnvSpec>,
     /// The base configuration, as used by an env that has no overlay.
     pub base: EnvSpec,
+    /// `[build]`: how a release bundle is made; `None` when not written.
+    #[serde(default)]
+    pub build: Option<BuildSpec>,
+    /// `[checks]` as written at the top level: used by an env without a
+    /// `[env.NAME.checks]` overlay (see [`Spec::checks_for`]).
+    #[serde(default)]
+    pub checks: ChecksSpec,
+    /// Each declared env's effective checks (overlay applied).
+    #[serde(default)]
+    pub env_checks: BTreeMap<String, ChecksSpec>,
+}
+
+impl Spec {
+    /// The effective `[checks]` of env `name`: its overlay applied when the
+    /// env is declared, else the top-level `[checks]`.
+    pub fn checks_for(&self, name: &str) -> &ChecksSpec {
+        self.env_checks.get(name).unwrap_or(&self.checks)
+    }
+}
+
+/// `[build]`: the command that builds the app and what goes into a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildSpec {
+    /// Shell command run with `sh -c` in the spec directory before packing.
+    pub command: Option<String>,
+    /// Files and directories to pack, relative to the spec directory:
+    /// normalised to `/`-separated paths without `./`, trailing `/` or `..`
+    /// (e.g. `app.py`, `static`). Never empty.
+    pub artifacts: Vec<String>,
+}
+
+/// `[checks]`: what a new release must pass before it receives traffic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecksSpec {
+    pub smoke: Option<SmokeCheck>,
+}
+
+/// A shell command run against one new replica during a deploy's preflight;
+/// it must exit 0 within `timeout`. It gets `DAYTWO_SMOKE_URL`, `PORT`,
+/// `DAYTWO_APP`, `DAYTWO_ENV` and `DAYTWO_RELEASE` (docs/spec.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmokeCheck {
+    pub command: String,
+    pub timeout: Duration,
 }
 
 /// One environment's effective configuration.

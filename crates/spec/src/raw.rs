@@ -33,6 +33,27 @@ pub(crate) struct RawSpec {
     pub process_not_table: bool,
     pub processes: BTreeMap<String, RawProcess>,
     pub envs: BTreeMap<String, RawEnv>,
+    pub build: Option<RawBuild>,
+    pub checks: RawChecks,
+}
+
+/// `[build]` as written.
+#[derive(Debug, Default)]
+pub(crate) struct RawBuild {
+    /// Span of the `build` key.
+    pub key_span: Range<usize>,
+    pub command: Option<Located<String>>,
+    /// `artifacts` was written (even if with a bad value).
+    pub artifacts_written: bool,
+    /// The artifacts that are valid, normalised; the span is the list's.
+    pub artifacts: Option<Located<Vec<String>>>,
+}
+
+/// `[checks]` or `[env.NAME.checks]` as written.
+#[derive(Debug, Default)]
+pub(crate) struct RawChecks {
+    pub smoke: Option<Located<String>>,
+    pub smoke_timeout: Option<Located<Duration>>,
 }
 
 #[derive(Debug, Default)]
@@ -84,4 +105,5 @@ pub(crate) struct RawEnv {
     pub listen: Option<Located<SocketAddr>>,
     /// Overlay layers by process name.
     pub processes: BTreeMap<String, RawProcess>,
+    pub checks: RawChecks,
 }

@@ -10,12 +10,14 @@
 
 use crate::code;
 use crate::diagnostic::{Severity, SpecProblem};
+use crate::model::{BuildSpec, ChecksSpec};
 use crate::model::{
     DEFAULT_ENV, DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_TIMEOUT, DEFAULT_HEALTHY_THRESHOLD,
-    DEFAULT_REPLICAS, DEFAULT_START_PERIOD, DEFAULT_STOP_SIGNAL, DEFAULT_STOP_TIMEOUT,
-    DEFAULT_UNHEALTHY_THRESHOLD, EnvSpec, HealthCheck, ProcessSpec, RestartPolicy, Spec,
+    DEFAULT_REPLICAS, DEFAULT_SMOKE_TIMEOUT, DEFAULT_START_PERIOD, DEFAULT_STOP_SIGNAL,
+    DEFAULT_STOP_TIMEOUT, DEFAULT_UNHEALTHY_THRESHOLD, EnvSpec, HealthCheck, ProcessSpec,
+    RestartPolicy, SmokeCheck, Spec,
 };
-use crate::raw::{Located, RawEnv, RawHealth, RawProcess, RawSpec};
+use crate::raw::{Located, RawBuild, RawChecks, RawEnv, RawHealth, RawProcess, RawSpec};
 use crate::suggest::closest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -44,9 +46,11 @@ pub(crate) fn resolve(
     };
     let base = context.env(DEFAULT_ENV, None, problems);
     let mut envs = BTreeMap::new();
+    let mut env_checks = BTreeMap::new();
     for (name, env) in &raw.envs {
         check_overlay_processes(raw, env, problems);
         envs.insert(name.clone(), context.env(name, Some(env), problems));
+        env_checks.insert(name.clone(), checks(&raw.checks, Some(&env.checks)));
     }
     check_duplicate_ports(raw, problems);
     Spec {
@@ -55,6 +59,59 @@ pub(crate) fn resolve(
         dir: dir.to_path_buf(),
         envs,
         base,
+        build: raw.build.as_ref().and_then(|b| build(b, problems)),
+        checks: checks(&raw.checks, None),
+        env_checks,
+    }
+}
+
+/// `[build]`, which needs a non-empty `artifacts` list.
+fn build(raw: &RawBuild, problems: &mut Vec<SpecProblem>) -> Option<BuildSpec> {
+    let artifacts = match &raw.artifacts {
+        Some(list) if !list.value.is_empty() => list.value.clone(),
+        Some(list) => {
+            problems.push(
+                SpecProblem::error(code::MISSING_ARTIFACTS, "`build.artifacts` lists no path")
+                    .field(&list.field)
+                    .span(list.span.clone())
+                    .label("nothing to pack")
+                    .hint("list the files and directories a release needs, e.g. [\"app.py\", \"static/\"]"),
+            );
+            return None;
+        }
+        // Written with a bad value: already reported.
+        None if raw.artifacts_written => return None,
+        None => {
+            problems.push(
+                SpecProblem::error(code::MISSING_ARTIFACTS, "`[build]` has no `artifacts`")
+                    .field("build.artifacts")
+                    .span(raw.key_span.clone())
+                    .label("no `artifacts`")
+                    .hint("add `artifacts = [\"app.py\", \"static/\"]`: the files and directories a release needs"),
+            );
+            return None;
+        }
+    };
+    Some(BuildSpec {
+        command: raw.command.as_ref().map(|c| c.value.clone()),
+        artifacts,
+    })
+}
+
+/// `[checks]` with an env's `[env.NAME.checks]` merged over it key by key.
+fn checks(base: &RawChecks, overlay: Option<&RawChecks>) -> ChecksSpec {
+    let smoke = overlay
+        .and_then(|o| o.smoke.as_ref())
+        .or(base.smoke.as_ref());
+    let timeout = overlay
+        .and_then(|o| o.smoke_timeout.as_ref())
+        .or(base.smoke_timeout.as_ref())
+        .map_or(DEFAULT_SMOKE_TIMEOUT, |t| t.value);
+    ChecksSpec {
+        smoke: smoke.map(|command| SmokeCheck {
+            command: command.value.clone(),
+            timeout,
+        }),
     }
 }
 

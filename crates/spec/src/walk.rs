@@ -8,7 +8,9 @@ use crate::code;
 use crate::diagnostic::SpecProblem;
 use crate::interpolate::{self, Context, InterpolationError};
 use crate::model::{HealthProbe, MAX_REPLICAS};
-use crate::raw::{Located, RawEnv, RawHealth, RawProcess, RawRestart, RawSpec};
+use crate::raw::{
+    Located, RawBuild, RawChecks, RawEnv, RawHealth, RawProcess, RawRestart, RawSpec,
+};
 use crate::signal::{STOP_SIGNALS, normalize_signal};
 use crate::size::parse_size;
 use crate::suggest::closest;
@@ -21,7 +23,7 @@ use toml::de::{DeTable, DeValue};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
-pub(crate) const TOP_KEYS: &[&str] = &["app", "process", "env"];
+pub(crate) const TOP_KEYS: &[&str] = &["app", "process", "env", "build", "checks"];
 pub(crate) const APP_KEYS: &[&str] = &["name"];
 pub(crate) const PROCESS_KEYS: &[&str] = &[
     "command",
@@ -51,7 +53,9 @@ pub(crate) const RESTART_KEYS: &[&str] = &[
     "crashloop_window",
     "reset_after",
 ];
-pub(crate) const ENV_KEYS: &[&str] = &["listen", "process"];
+pub(crate) const ENV_KEYS: &[&str] = &["listen", "process", "checks"];
+pub(crate) const BUILD_KEYS: &[&str] = &["command", "artifacts"];
+pub(crate) const CHECKS_KEYS: &[&str] = &["smoke", "smoke_timeout"];
 
 /// The longest app, process or env name.
 const MAX_NAME_LEN: usize = 63;
@@ -68,6 +72,7 @@ enum Expected {
     Duration,
     Size,
     Address,
+    PathList,
 }
 
 impl Expected {
@@ -80,6 +85,7 @@ impl Expected {
             Expected::Duration => "a duration string",
             Expected::Size => "a size (string or integer of bytes)",
             Expected::Address => "an address string",
+            Expected::PathList => "an array of path strings",
         }
     }
 
@@ -92,6 +98,7 @@ impl Expected {
             Expected::Duration => DURATION_HINT,
             Expected::Size => "write e.g. \"256MiB\", \"1GiB\", \"512MB\" or a number of bytes",
             Expected::Address => "write an IP address and port in quotes, e.g. \"127.0.0.1:18080\"",
+            Expected::PathList => "write a list of paths, e.g. [\"app.py\", \"static/\"]",
         }
     }
 }
@@ -122,6 +129,30 @@ pub(crate) fn is_simple_name(name: &str) -> bool {
     name.len() <= MAX_NAME_LEN
         && matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// An artifact path normalised to `/`-separated components without `.`
+/// or a trailing `/`, or why it is not acceptable.
+pub(crate) fn artifact_path(path: &str) -> Result<String, &'static str> {
+    if path.trim().is_empty() {
+        return Err("is empty");
+    }
+    if path.starts_with('/') {
+        return Err("is absolute");
+    }
+    let mut parts = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err("leaves the spec's directory (`..`)"),
+            part if part.contains('\0') => return Err("contains a NUL byte"),
+            part => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err("names the spec's directory itself");
+    }
+    Ok(parts.join("/"))
 }
 
 pub(crate) struct Walker<'a> {
@@ -159,6 +190,12 @@ impl<'a> Walker<'a> {
                 None => raw.process_not_table = true,
             }
         }
+        if let Some((key, value)) = root.get_key_value("build") {
+            raw.build = self.build(key.span(), value);
+        }
+        if let Some(value) = root.get("checks") {
+            raw.checks = self.checks(value, "checks");
+        }
         if let Some(value) = root.get("env")
             && let Some(envs) = self.table(value, "env")
         {
@@ -192,6 +229,9 @@ impl<'a> Walker<'a> {
         if let Some(listen) = table.get("listen") {
             env.listen = self.listen(listen, &join(&field, "listen"));
         }
+        if let Some(checks) = table.get("checks") {
+            env.checks = self.checks(checks, &join(&field, "checks"));
+        }
         if let Some(processes) = table.get("process") {
             let process_field = join(&field, "process");
             if let Some(processes) = self.table(processes, &process_field) {
@@ -199,6 +239,93 @@ impl<'a> Walker<'a> {
             }
         }
         Some(env)
+    }
+
+    fn build(&mut self, key_span: Range<usize>, value: &Value<'_>) -> Option<RawBuild> {
+        let table = self.table(value, "build")?;
+        self.unknown_keys(table, BUILD_KEYS, "build");
+        let mut build = RawBuild {
+            key_span,
+            ..RawBuild::default()
+        };
+        if let Some(command) = table.get("command") {
+            build.command = self.command(command, "build.command");
+        }
+        if let Some(artifacts) = table.get("artifacts") {
+            build.artifacts_written = true;
+            build.artifacts = self.artifacts(artifacts, "build.artifacts");
+        }
+        Some(build)
+    }
+
+    /// The artifact list, each path checked and normalised; bad entries are
+    /// reported and left out.
+    fn artifacts(&mut self, value: &Value<'_>, field: &str) -> Option<Located<Vec<String>>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(value, field, Expected::PathList);
+            return None;
+        };
+        let mut paths: Vec<String> = Vec::new();
+        let mut invalid = false;
+        for (index, item) in items.iter().enumerate() {
+            let item_field = format!("{field}[{index}]");
+            let Some(path) = self.string(item, &item_field, Context::Value) else {
+                invalid = true;
+                continue;
+            };
+            match artifact_path(&path.value) {
+                Ok(normal) if paths.contains(&normal) => self.problems.push(
+                    SpecProblem::warning(
+                        code::DUPLICATE_ARTIFACT,
+                        format!("artifact `{}` is listed twice", path.value),
+                    )
+                    .field(&item_field)
+                    .span(path.span)
+                    .label("already listed")
+                    .hint("remove the second entry"),
+                ),
+                Ok(normal) => paths.push(normal),
+                Err(reason) => {
+                    invalid = true;
+                    self.problems.push(
+                    SpecProblem::error(
+                        code::INVALID_ARTIFACT,
+                        format!("artifact `{}` {reason}", path.value),
+                    )
+                    .field(&item_field)
+                    .span(path.span)
+                    .label("bad artifact path")
+                    .hint("write a path relative to the spec's directory that stays inside it, e.g. \"app.py\" or \"static/\""),
+                    )
+                }
+            }
+        }
+        // Bad entries are reported already; an emptied list is not reported again.
+        if invalid {
+            return None;
+        }
+        Some(Located {
+            value: paths,
+            span: value.span(),
+            field: field.to_string(),
+        })
+    }
+
+    fn checks(&mut self, value: &Value<'_>, field: &str) -> RawChecks {
+        let mut checks = RawChecks::default();
+        let Some(table) = self.table(value, field) else {
+            return checks;
+        };
+        self.unknown_keys(table, CHECKS_KEYS, field);
+        for (key, value) in table.iter() {
+            let key_field = join(field, key.get_ref());
+            match key.get_ref().as_ref() {
+                "smoke" => checks.smoke = self.command(value, &key_field),
+                "smoke_timeout" => checks.smoke_timeout = self.duration(value, &key_field, true),
+                _ => {}
+            }
+        }
+        checks
     }
 
     fn processes(

@@ -27,19 +27,19 @@ struct Args {
     /// Do not write an access-log line per request.
     #[arg(long)]
     no_access_log: bool,
-    /// Worker threads (default: one per CPU).
+    /// Data-plane worker threads (default: one per CPU).
     #[arg(long)]
     threads: Option<usize>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    runtime.enable_all();
-    if let Some(threads) = args.threads {
-        runtime.worker_threads(threads);
-    }
-    let runtime = match runtime.build() {
+    // The control plane: requests are served by the data-plane workers
+    // that `run` starts.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("daytwo-proxy: cannot start the async runtime: {err}");
@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         drain_timeout: Duration::from_millis(args.drain_timeout_ms),
         metrics_addr: args.metrics_addr,
         access_log: !args.no_access_log,
+        workers: args.threads.unwrap_or(ProxyConfig::new(&args.home).workers),
         ..ProxyConfig::new(args.home)
     };
     runtime.block_on(async {

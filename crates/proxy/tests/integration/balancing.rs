@@ -83,3 +83,31 @@ async fn sends_no_request_to_an_unroutable_replica() {
     }
     assert_eq!(starting.hits(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuses_keep_alive_connections_to_the_replica() {
+    const WORKERS: usize = 2;
+    let upstream = TestUpstream::start("dev/web.1").await;
+    let proxy = TestProxy::start_with(|config| config.workers = WORKERS).await;
+    let addr = free_addr();
+    proxy
+        .put(&table(
+            1,
+            addr,
+            vec![("stable", 100, vec![upstream.upstream("r1", true)])],
+        ))
+        .await;
+    for _ in 0..50 {
+        let reply = get(addr, "/whoami").await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+    }
+    assert_eq!(upstream.hits(), 50);
+    // One pooled connection per worker at most, not one per request.
+    let connections = upstream
+        .connections
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        connections <= WORKERS as u64,
+        "{connections} upstream connections for 50 sequential requests"
+    );
+}

@@ -27,6 +27,8 @@ pub struct TestUpstream {
     pub addr: SocketAddr,
     pub name: String,
     pub hits: Arc<AtomicU64>,
+    /// TCP connections accepted.
+    pub connections: Arc<AtomicU64>,
     stop: CancellationToken,
 }
 
@@ -36,13 +38,16 @@ impl TestUpstream {
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicU64::new(0));
         let stop = CancellationToken::new();
+        let connections = Arc::new(AtomicU64::new(0));
         let (name_owned, hits_task, stop_task) = (name.to_string(), hits.clone(), stop.clone());
+        let connections_task = connections.clone();
         tokio::spawn(async move {
             loop {
                 let (stream, _) = tokio::select! {
                     _ = stop_task.cancelled() => return,
                     accepted = listener.accept() => match accepted { Ok(a) => a, Err(_) => continue },
                 };
+                connections_task.fetch_add(1, Ordering::SeqCst);
                 let name = name_owned.clone();
                 let hits = hits_task.clone();
                 tokio::spawn(async move {
@@ -61,6 +66,7 @@ impl TestUpstream {
             addr,
             name: name.to_string(),
             hits,
+            connections,
             stop,
         }
     }

@@ -471,3 +471,97 @@ fn interpolation_in_escaped_strings_points_at_the_whole_value() {
         "the string starts at column 21"
     );
 }
+
+const WEB: &str = "[process.web]\ncommand = \"x\"\n\n";
+
+#[test]
+fn build_without_artifacts_is_an_error() {
+    let (rendered, _) = only(
+        &spec(&format!("{WEB}[build]\ncommand = \"make\"\n")),
+        code::MISSING_ARTIFACTS,
+        7,
+        "build.artifacts",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn an_empty_artifact_list_is_an_error() {
+    let (rendered, _) = only(
+        &spec(&format!("{WEB}[build]\nartifacts = []\n")),
+        code::MISSING_ARTIFACTS,
+        8,
+        "build.artifacts",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn an_artifact_that_leaves_the_spec_directory_is_an_error() {
+    let (rendered, diagnostic) = only(
+        &spec(&format!(
+            "{WEB}[build]\nartifacts = [\"app.py\", \"static/../../etc\"]\n"
+        )),
+        code::INVALID_ARTIFACT,
+        8,
+        "build.artifacts[1]",
+    );
+    assert!(
+        diagnostic.message.contains("`..`"),
+        "{}",
+        diagnostic.message
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn an_absolute_artifact_is_an_error() {
+    let (rendered, diagnostic) = only(
+        &spec(&format!("{WEB}[build]\nartifacts = [\"/etc/passwd\"]\n")),
+        code::INVALID_ARTIFACT,
+        8,
+        "build.artifacts[0]",
+    );
+    assert!(diagnostic.message.contains("absolute"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn artifacts_must_be_a_list_of_strings() {
+    let (rendered, _) = only(
+        &spec(&format!("{WEB}[build]\nartifacts = \"app.py\"\n")),
+        code::WRONG_TYPE,
+        8,
+        "build.artifacts",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn smoke_timeout_must_be_a_positive_duration() {
+    let (rendered, _) = only(
+        &spec(&format!(
+            "{WEB}[checks]\nsmoke = \"./smoke.sh\"\nsmoke_timeout = \"0s\"\n"
+        )),
+        code::INVALID_DURATION,
+        9,
+        "checks.smoke_timeout",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn unknown_key_in_checks_suggests_the_closest_key() {
+    let (_, diagnostic) = only(
+        &spec(&format!("{WEB}[checks]\nsmoke_timout = \"5s\"\n")),
+        code::UNKNOWN_KEY,
+        8,
+        "checks.smoke_timout",
+    );
+    assert!(
+        diagnostic
+            .hint
+            .unwrap()
+            .starts_with("did you mean `smoke_timeout`?")
+    );
+}

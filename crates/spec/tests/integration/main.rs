@@ -1,6 +1,7 @@
 //! Integration tests of daytwo-spec: real files in temp dirs, the public API.
 
 mod bad_spec;
+mod build;
 mod contract;
 mod diff;
 mod env_select;

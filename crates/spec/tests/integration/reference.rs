@@ -46,6 +46,9 @@ fn every_key_is_documented() {
         "crashloop_window",
         "reset_after",
         "listen",
+        "artifacts",
+        "smoke",
+        "smoke_timeout",
     ];
     for key in keys {
         assert!(
@@ -76,6 +79,10 @@ fn documented_defaults_match_the_constants() {
         (
             "reset_after",
             duration(daytwo_spec::DEFAULT_RESTART_RESET_AFTER),
+        ),
+        (
+            "smoke_timeout",
+            duration(daytwo_spec::DEFAULT_SMOKE_TIMEOUT),
         ),
         ("replicas", format!("`{}`", daytwo_spec::DEFAULT_REPLICAS)),
         (

@@ -1,0 +1,146 @@
+//! `daytwo build`: run `[build] command`, collect the artifacts, write the
+//! manifest, sign it and pack the bundle `<app>-<version>.tar.zst`.
+//!
+//! Reproducible: the digest depends only on the content (see
+//! [`Manifest::content_digest`]); with `SOURCE_DATE_EPOCH` set and the same
+//! key, the bundle file itself is byte-identical.
+
+use crate::archive;
+use crate::artifacts;
+use crate::build_command;
+use crate::digest::ReleaseDigest;
+use crate::error::ReleaseError;
+use crate::git;
+use crate::keys::{KeyId, SigningKey};
+use crate::manifest::{BUNDLE_FORMAT, Manifest, portable_spec};
+use crate::signature::SignatureEntry;
+use daytwo_spec::Spec;
+use std::path::PathBuf;
+
+/// The longest release version.
+const MAX_VERSION_LEN: usize = 128;
+/// The environment variable that fixes build times (reproducible-builds.org).
+pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+
+#[derive(Debug, Default)]
+pub struct BuildOptions {
+    /// Where the bundle file is written (created if missing).
+    pub output_dir: PathBuf,
+    /// Signs the bundle; `None` writes an unsigned bundle (which no env
+    /// accepts; useful for inspection only).
+    pub signing_key: Option<SigningKey>,
+    /// Seconds since the epoch for `created` and tar mtimes; `None` reads
+    /// `SOURCE_DATE_EPOCH` (then `created` is now and mtimes are 0).
+    pub source_date_epoch: Option<i64>,
+}
+
+/// A bundle just built.
+#[derive(Debug, Clone)]
+pub struct BuiltBundle {
+    pub version: String,
+    pub digest: ReleaseDigest,
+    /// The bundle file.
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    /// Combined stdout and stderr of the build command (empty without one).
+    pub build_output: String,
+    pub signer: Option<KeyId>,
+}
+
+/// The bundle's file name: `<app>-<version>.tar.zst`.
+pub fn bundle_file_name(app: &str, version: &str) -> String {
+    format!("{app}-{version}.tar.zst")
+}
+
+/// Builds a bundle from `spec`'s `[build]`. `version` defaults to `git
+/// describe --tags --always --dirty` in the spec's directory, else
+/// `0.0.0+<first 12 hex digits of the digest>`.
+pub fn build(
+    spec: &Spec,
+    version: Option<String>,
+    options: &BuildOptions,
+) -> Result<BuiltBundle, ReleaseError> {
+    let build = spec
+        .build
+        .as_ref()
+        .ok_or_else(|| ReleaseError::BuildNotConfigured {
+            file: spec.file.clone(),
+        })?;
+    if let Some(version) = &version {
+        check_version(version)?;
+    }
+    // Before the command runs: its outputs must not make the tree "dirty".
+    let git_info = git::info(&spec.dir);
+    let described = git::describe(&spec.dir).filter(|v| check_version(v).is_ok());
+    let build_output = match &build.command {
+        Some(command) => build_command::run(command, &spec.dir)?,
+        None => String::new(),
+    };
+    let artifacts = artifacts::collect(&spec.dir, &build.artifacts, &spec.file)?;
+
+    let epoch = match options.source_date_epoch {
+        Some(epoch) => Some(epoch),
+        None => std::env::var(SOURCE_DATE_EPOCH)
+            .ok()
+            .and_then(|v| v.trim().parse().ok()),
+    };
+    let created = epoch
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .unwrap_or_else(jiff::Timestamp::now);
+    let mtime = epoch.and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+
+    let mut manifest = Manifest {
+        format: BUNDLE_FORMAT,
+        app: spec.app.clone(),
+        version: String::new(),
+        digest: ReleaseDigest::of(b""),
+        created,
+        git: git_info,
+        spec: portable_spec(spec),
+        flags: Vec::new(),
+        migrations: Vec::new(),
+        entries: artifacts.iter().map(|a| a.entry.clone()).collect(),
+    };
+    manifest.digest = manifest.content_digest();
+    manifest.version = version
+        .or(described)
+        .unwrap_or_else(|| format!("0.0.0+{}", manifest.digest.short()));
+    let manifest_bytes = manifest.to_bytes();
+    let signature = options
+        .signing_key
+        .as_ref()
+        .map(|key| SignatureEntry::sign(key, &manifest.digest, &manifest_bytes));
+    let path = options
+        .output_dir
+        .join(bundle_file_name(&manifest.app, &manifest.version));
+    archive::write(
+        &path,
+        &manifest_bytes,
+        signature.as_ref().map(SignatureEntry::to_bytes).as_deref(),
+        &artifacts,
+        mtime,
+    )?;
+    Ok(BuiltBundle {
+        version: manifest.version.clone(),
+        digest: manifest.digest.clone(),
+        path,
+        manifest,
+        build_output,
+        signer: signature.map(|s| s.key_id),
+    })
+}
+
+fn check_version(version: &str) -> Result<(), ReleaseError> {
+    let valid = !version.is_empty()
+        && version.len() <= MAX_VERSION_LEN
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+    if valid {
+        Ok(())
+    } else {
+        Err(ReleaseError::InvalidVersion {
+            version: version.to_string(),
+        })
+    }
+}

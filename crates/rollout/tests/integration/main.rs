@@ -1,0 +1,6 @@
+//! Integration tests of daytwo-rollout: the driver against a seeded fake
+//! target (the `Target` trait is the seam; the real target is tested in the
+//! daemon).
+
+mod fake_target;
+mod simulation;
