@@ -105,6 +105,55 @@ impl Client {
         Ok(())
     }
 
+    /// `POST /v1/releases`: verifies and imports a bundle file.
+    pub async fn import(&self, request: &ImportRequest) -> Result<ReleaseInfo, ClientError> {
+        self.call(Method::POST, "/v1/releases", Some(request)).await
+    }
+
+    /// `GET /v1/releases`: every stored release, newest import first.
+    pub async fn releases(&self) -> Result<Vec<ReleaseInfo>, ClientError> {
+        self.call(Method::GET, "/v1/releases", None::<&()>).await
+    }
+
+    /// `POST /v1/envs/{env}/deploy`; read progress with [`DeployStream::next`].
+    pub async fn deploy(
+        &self,
+        env: &str,
+        request: &DeployRequest,
+    ) -> Result<DeployStream, ClientError> {
+        let path = format!("/v1/envs/{}/deploy", encode(env));
+        self.stream(Method::POST, &path, Some(request)).await
+    }
+
+    /// `POST /v1/envs/{env}/promote`: deploys the digest running in `request.from`.
+    pub async fn promote(
+        &self,
+        env: &str,
+        request: &PromoteRequest,
+    ) -> Result<DeployStream, ClientError> {
+        let path = format!("/v1/envs/{}/promote", encode(env));
+        self.stream(Method::POST, &path, Some(request)).await
+    }
+
+    /// `POST /v1/envs/{env}/rollback`.
+    pub async fn rollback(
+        &self,
+        env: &str,
+        request: &RollbackRequest,
+    ) -> Result<DeployStream, ClientError> {
+        let path = format!("/v1/envs/{}/rollback", encode(env));
+        self.stream(Method::POST, &path, Some(request)).await
+    }
+
+    /// `GET /v1/history?env=`: deploys, promotes and rollbacks, newest first.
+    pub async fn history(&self, env: Option<&str>) -> Result<Vec<DeployRecord>, ClientError> {
+        let path = match env {
+            Some(env) => format!("/v1/history?env={}", encode(env)),
+            None => "/v1/history".to_string(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
     /// Opens `GET /v1/logs`; read lines with [`LogStream::next`].
     pub async fn logs(&self, query: &LogQuery) -> Result<LogStream, ClientError> {
         let mut params = Vec::new();
@@ -125,14 +174,37 @@ impl Client {
         }
         params.push(format!("follow={}", query.follow));
         let path = format!("/v1/logs?{}", params.join("&"));
-        let response = self.send(Method::GET, &path, None::<&()>).await?;
+        Ok(LogStream {
+            lines: self.ndjson(Method::GET, &path, None::<&()>).await?,
+        })
+    }
+
+    async fn stream(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<DeployStream, ClientError> {
+        Ok(DeployStream {
+            lines: self.ndjson(method, path, body).await?,
+        })
+    }
+
+    /// Sends a request answered by an NDJSON stream; a non-2xx answer is an error.
+    async fn ndjson(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<NdjsonBody, ClientError> {
+        let response = self.send(method, path, body).await?;
         let status = response.status();
         if !status.is_success() {
-            let bytes = collect(&path, response.into_body()).await?;
-            return Err(api_error(&path, status, &bytes));
+            let bytes = collect(path, response.into_body()).await?;
+            return Err(api_error(path, status, &bytes));
         }
-        Ok(LogStream {
-            path,
+        Ok(NdjsonBody {
+            path: path.to_string(),
             body: response.into_body(),
             buffer: Vec::new(),
         })
@@ -197,14 +269,38 @@ impl Client {
 
 /// The NDJSON body of `GET /v1/logs`, one [`LogLine`] at a time.
 pub struct LogStream {
-    path: String,
-    body: Incoming,
-    buffer: Vec<u8>,
+    lines: NdjsonBody,
 }
 
 impl LogStream {
     /// The next line, or `None` when the daemon closed the stream.
     pub async fn next(&mut self) -> Result<Option<LogLine>, ClientError> {
+        self.lines.next().await
+    }
+}
+
+/// The NDJSON answer of deploy, promote and rollback: [`DeployProgress`]
+/// steps, then one `Result` with the record.
+pub struct DeployStream {
+    lines: NdjsonBody,
+}
+
+impl DeployStream {
+    /// The next progress item, or `None` when the daemon closed the stream.
+    pub async fn next(&mut self) -> Result<Option<DeployProgress>, ClientError> {
+        self.lines.next().await
+    }
+}
+
+/// A response body of newline-delimited JSON values.
+struct NdjsonBody {
+    path: String,
+    body: Incoming,
+    buffer: Vec<u8>,
+}
+
+impl NdjsonBody {
+    async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ClientError> {
         loop {
             if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.buffer.drain(..=end).collect();

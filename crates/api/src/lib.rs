@@ -14,11 +14,17 @@
 //! | GET | `/v1/logs?…` | `LogQuery` → NDJSON stream of `LogLine` |
 //! | GET | `/v1/events?env=&limit=` | → `[Event]` |
 //! | POST | `/v1/shutdown` | stops the daemon, replicas keep running |
+//! | POST | `/v1/releases` | `ImportRequest` → `ReleaseInfo` |
+//! | GET | `/v1/releases` | → `[ReleaseInfo]` |
+//! | POST | `/v1/envs/{env}/deploy` | `DeployRequest` → NDJSON stream of `DeployProgress` |
+//! | POST | `/v1/envs/{env}/promote` | `PromoteRequest` → NDJSON stream of `DeployProgress` |
+//! | POST | `/v1/envs/{env}/rollback` | `RollbackRequest` → NDJSON stream of `DeployProgress` |
+//! | GET | `/v1/history?env=` | → `[DeployRecord]`, newest first |
 
 mod client;
 mod types;
 
-pub use client::{Client, ClientError, LogStream};
+pub use client::{Client, ClientError, DeployStream, LogStream};
 pub use types::*;
 
 /// File name of the control socket inside `DAYTWO_HOME`.

@@ -31,14 +31,20 @@ pub struct EnvStatus {
     pub app: String,
     /// The env's listen address, `null` when it has none.
     pub listen: Option<String>,
-    /// The release running in the env (`working-tree` for `daytwo up`).
-    pub release: String,
+    /// The release serving the env: `{version, digest}`; for `daytwo up`
+    /// the version is `working-tree` and the digest `null`.
+    pub release: ReleaseRef,
     /// Absolute path of the spec the env was started from.
     pub spec: String,
     /// Replicas wanted (sum over processes).
     pub replicas_desired: u32,
     /// Replicas currently healthy.
     pub replicas_healthy: u32,
+    /// The proxy's Prometheus endpoint (`http://127.0.0.1:PORT/metrics`)
+    /// with this env's request metrics; `null` when the env has no `listen`
+    /// address or no proxy runs.
+    #[serde(default)]
+    pub metrics_url: Option<String>,
 }
 
 /// One replica as `daytwo ps --json` prints it.
@@ -130,4 +136,113 @@ pub struct ApiErrorBody {
     pub code: String,
     pub message: String,
     pub hint: Option<String>,
+}
+
+/// A release as an env runs it: a human version and, for a built bundle,
+/// its content digest (`sha256:…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRef {
+    pub version: String,
+    pub digest: Option<String>,
+}
+
+/// `POST /v1/releases` imports a bundle file into the release store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRequest {
+    /// Absolute path of the bundle file (readable by the daemon).
+    pub path: String,
+}
+
+/// One release in the store (`daytwo releases --json`, `daytwo import --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseInfo {
+    pub app: String,
+    pub version: String,
+    pub digest: String,
+    /// RFC 3339 build time from the manifest.
+    pub created: String,
+    pub git_commit: Option<String>,
+    pub git_dirty: bool,
+    /// Key id of the signer.
+    pub signer: String,
+    /// RFC 3339 import time.
+    pub imported_at: String,
+    /// The stored bundle file.
+    pub path: String,
+    /// Envs currently running this release.
+    pub deployed_to: Vec<String>,
+    /// True when the import found the digest already stored.
+    #[serde(default)]
+    pub already_present: bool,
+}
+
+/// `POST /v1/envs/{env}/deploy`: deploy a stored release (version or digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployRequest {
+    /// A version (`1.2.0`), a digest (`sha256:…`) or a unique digest prefix.
+    pub release: String,
+    /// `rolling` (default) or `blue-green`.
+    pub strategy: Option<String>,
+    /// The OS user asking, for history.
+    pub user: String,
+}
+
+/// `POST /v1/envs/{env}/promote`: deploy exactly the digest running in `from`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromoteRequest {
+    pub from: String,
+    pub strategy: Option<String>,
+    pub user: String,
+}
+
+/// `POST /v1/envs/{env}/rollback`: back to the previous release (or `to`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackRequest {
+    pub to: Option<String>,
+    pub user: String,
+}
+
+/// One line of the NDJSON stream answering deploy, promote and rollback:
+/// progress steps while it runs, then exactly one `result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum DeployProgress {
+    /// A named step started (`preflight`, `smoke`, `switch`, `drain`, …).
+    StepStarted { step: String, message: String },
+    /// A step ended after `elapsed_ms`.
+    StepFinished {
+        step: String,
+        message: String,
+        elapsed_ms: u64,
+        ok: bool,
+    },
+    /// The final record; `record.outcome` says whether it succeeded.
+    Result { record: Box<DeployRecord> },
+}
+
+/// A deploy, promote or rollback as `daytwo history --json` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployRecord {
+    pub id: i64,
+    pub env: String,
+    /// `deploy`, `promote` or `rollback`.
+    pub kind: String,
+    pub from: Option<ReleaseRef>,
+    pub to: ReleaseRef,
+    /// `rolling`, `blue-green`, or `warm` for a rollback that only switched traffic.
+    pub strategy: String,
+    /// OS user who asked.
+    pub user: String,
+    /// RFC 3339.
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// `running`, `succeeded`, `failed`, or `reconciled-old` / `reconciled-new`
+    /// after a daemon crash mid-deploy.
+    pub outcome: String,
+    pub duration_ms: Option<u64>,
+    /// Why it failed, or a note (e.g. which release it ended on).
+    pub message: Option<String>,
+    /// On a failed preflight: the last log lines of the failing replica.
+    #[serde(default)]
+    pub logs: Vec<String>,
 }

@@ -8,8 +8,7 @@ use std::time::Duration;
 #[command(
     name = "daytwo",
     version,
-    about = "One declarative spec per app; the same topology on a laptop and in production.",
-    propagate_version = true
+    about = "One declarative spec per app; the same topology on a laptop and in production."
 )]
 pub struct Cli {
     /// State directory: the daemon's socket, store, logs (default: $XDG_STATE_HOME/daytwo).
@@ -36,7 +35,16 @@ impl Cli {
             Command::Ps(args) => args.json,
             Command::Logs(args) => args.json,
             Command::Events(args) => args.json,
-            Command::Init(_) | Command::Serve => false,
+            Command::Build(args) => args.json,
+            Command::Keys(KeysCommand::Generate(args)) => args.json,
+            Command::Keys(KeysCommand::Trust(_)) => false,
+            Command::Import(args) => args.json,
+            Command::Releases(args) => args.json,
+            Command::Deploy(args) => args.json,
+            Command::Promote(args) => args.json,
+            Command::Rollback(args) => args.json,
+            Command::History(args) => args.json,
+            Command::Init(_) | Command::Serve | Command::Proxy => false,
         }
     }
 }
@@ -69,8 +77,27 @@ pub enum Command {
     Logs(LogsArgs),
     /// The event log: starts, exits, crashes, restarts, health changes.
     Events(EventsArgs),
+    /// Build the app into an immutable, signed, content-addressed bundle.
+    Build(BuildArgs),
+    /// Signing keys: generate a key pair, trust a public key for envs.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Add a bundle file to the release store (verified first).
+    Import(ImportArgs),
+    /// The releases in the store and where they run.
+    Releases(OutputArgs),
+    /// Deploy a stored release to an env: preflight, smoke check, switch, drain.
+    Deploy(DeployArgs),
+    /// Deploy exactly the release running in one env to another.
+    Promote(PromoteArgs),
+    /// Go back to the previous release (a traffic switch while it is warm).
+    Rollback(RollbackArgs),
+    /// Every deploy, promote and rollback with its outcome.
+    History(HistoryArgs),
     /// Run the daemon in the foreground (other commands start it in the background).
     Serve,
+    /// Run the proxy (the data plane) in the foreground; the daemon starts it when needed.
+    Proxy,
 }
 
 #[derive(Debug, Args)]
@@ -198,4 +225,136 @@ pub struct EventsArgs {
     pub limit: u32,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub spec: SpecArg,
+    /// Release version (default: `git describe --tags --always --dirty`).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Where to write the bundle (default: $DAYTWO_HOME/bundles).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Private signing key (default: $DAYTWO_HOME/keys/release.key).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Only write the bundle file; do not add it to the local release store.
+    #[arg(long)]
+    pub no_import: bool,
+    /// Print `{version, digest, path}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate an ed25519 signing key pair in $DAYTWO_HOME/keys.
+    Generate(KeysGenerateArgs),
+    /// Trust a public key for bundles deployed to these envs.
+    Trust(KeysTrustArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysGenerateArgs {
+    /// Key name: writes NAME.key (0600) and NAME.pub.
+    #[arg(long, default_value = "release")]
+    pub name: String,
+    /// Envs that trust the new public key (repeatable).
+    #[arg(long = "trust", value_name = "ENV", default_values_t = [daytwo_spec::DEFAULT_ENV.to_string()])]
+    pub trust: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysTrustArgs {
+    /// A public key file (`*.pub`).
+    pub file: PathBuf,
+    /// Envs that trust it (repeatable).
+    #[arg(long = "env", required = true, value_name = "ENV")]
+    pub envs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The bundle file (`*.tar.zst`).
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Rolling,
+    BlueGreen,
+}
+
+impl StrategyArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rolling => "rolling",
+            Self::BlueGreen => "blue-green",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Version, digest (`sha256:…`) or a unique digest prefix of a stored release.
+    pub release: String,
+    #[arg(long)]
+    pub env: String,
+    /// How traffic moves to the new release (default: rolling).
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Progress and result as NDJSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The env whose running release is deployed.
+    #[arg(long)]
+    pub from: String,
+    /// The env to deploy it to.
+    #[arg(long)]
+    pub to: String,
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[arg(long)]
+    pub env: String,
+    /// A specific older release (default: the previous one).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this env.
+    #[arg(long)]
+    pub env: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

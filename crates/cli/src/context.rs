@@ -70,3 +70,27 @@ pub fn api_error(error: daytwo_api::ClientError) -> miette::Report {
         None => miette!("{error}"),
     }
 }
+
+/// Turns a release-layer error into a report with its code and hint.
+pub fn release_error(error: daytwo_release::ReleaseError) -> miette::Report {
+    let code = error.code();
+    match error.hint() {
+        Some(hint) => miette!(code = code, help = hint, "{error}"),
+        None => miette!(code = code, "{error}"),
+    }
+}
+
+/// The OS user running the command, for history records.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|user| !user.is_empty())
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|user| user.name)
+        })
+        .unwrap_or_else(|| format!("uid {}", nix::unistd::getuid()))
+}

@@ -12,8 +12,20 @@
 //! | `shutting_down` | 503 | the daemon is stopping |
 //! | `engine_error` | 500 | another engine failure (directories, cgroups) |
 //! | `store_error` | 500 | the state database failed |
+//! | `listen_failed` | 409 | the proxy cannot listen on the env's `listen` address |
+//! | `proxy_error` | 502 | the proxy could not be started or refused the route table |
+//! | `no_trusted_keys` | 403 | import or deploy while no env (or not the target env) trusts a key |
+//! | `release::…` | 422 | the bundle failed verification (`daytwo_release::ReleaseError::code`) |
+//! | `release_not_found` | 404 | no stored release has that version, digest or digest prefix |
+//! | `ambiguous_release` | 409 | more than one stored release matches |
+//! | `env_not_declared` | 404 | the release's spec does not declare the target env |
+//! | `wrong_app` | 409 | the release is of another app than the env runs |
+//! | `deploy_in_progress` | 409 | another deploy or rollback of the env is running (named) |
+//! | `source_unhealthy` | 409 | promote from an env that is not fully healthy or runs no release |
+//! | `no_previous_release` | 409 | rollback without an earlier release to go back to |
 
 use crate::DaemonError;
+use crate::route_sync::RouteSyncError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -84,6 +96,72 @@ impl ApiError {
             }
             _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "engine_error", message)
                 .with_hint("see the daemon's log (daemon.log in DAYTWO_HOME)"),
+        }
+    }
+}
+
+impl ApiError {
+    pub(crate) fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// A bundle that failed verification or import.
+    pub(crate) fn release(error: &daytwo_release::ReleaseError) -> Self {
+        let status = match error {
+            daytwo_release::ReleaseError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let mut api = Self::new(status, error.code(), error.to_string());
+        if let Some(hint) = error.hint() {
+            api = api.with_hint(hint);
+        }
+        api
+    }
+
+    /// No key is trusted where one is needed.
+    pub(crate) fn no_trusted_keys(where_: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "no_trusted_keys",
+            format!("no release signing key is trusted {where_}"),
+        )
+        .with_hint(
+            "`daytwo keys generate` makes a key and trusts it for `dev`; \
+             `daytwo keys trust FILE --env ENV` trusts a builder's public key for ENV",
+        )
+    }
+
+    /// The env's deploy lock is held by `running`.
+    pub(crate) fn deploy_in_progress(
+        env: &str,
+        running: &crate::deploy_lock::RunningDeploy,
+    ) -> Self {
+        Self::conflict(
+            "deploy_in_progress",
+            format!("env `{env}` is busy: {running}"),
+        )
+        .with_hint("wait for it to finish (`daytwo history --env ENV` shows it), then try again")
+    }
+}
+
+impl From<RouteSyncError> for ApiError {
+    fn from(error: RouteSyncError) -> Self {
+        match &error {
+            RouteSyncError::Listen { env, addr, .. } => {
+                Self::new(StatusCode::CONFLICT, "listen_failed", error.to_string()).with_hint(
+                    format!(
+                        "another process uses {addr}: stop it, or change `listen` in [env.{env}] of the spec"
+                    ),
+                )
+            }
+            RouteSyncError::Stopped => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                error.to_string(),
+            )
+            .with_hint("the daemon is stopping; run the command again to start a new one"),
+            _ => Self::new(StatusCode::BAD_GATEWAY, "proxy_error", error.to_string())
+                .with_hint("see the proxy's log (proxy.log in DAYTWO_HOME)"),
         }
     }
 }

@@ -84,7 +84,7 @@ fn spawn_daemon(home: &Path, exe: &Path) -> Result<std::process::Child, DaemonEr
 }
 
 /// The last lines of `path` (at most [`LOG_TAIL_BYTES`]), empty if unreadable.
-fn log_tail(path: &Path) -> String {
+pub(crate) fn log_tail(path: &Path) -> String {
     let Ok(mut file) = std::fs::File::open(path) else {
         return String::new();
     };

@@ -1,17 +1,27 @@
 //! The daemon's life, top to bottom: claim the home, open the store, start the
-//! engine and re-adopt, bind the socket, serve until shut down, clean up.
-//! Replicas are left running at shutdown: the next daemon re-adopts them.
+//! engine and re-adopt, resync the proxy's routes, bind the socket, serve
+//! until shut down, clean up. Replicas and the proxy are left running at
+//! shutdown: the next daemon re-adopts them.
 
+use crate::deploy_lock::DeployLocks;
+use crate::deployer::Deployer;
 use crate::home::{HomeLock, create_home};
+use crate::pre_stop::DrainBeforeStop;
+use crate::reconcile_at_start::reconcile_at_start;
+use crate::route_sync::{RouteSync, RouteSyncConfig};
 use crate::routes::{AppState, router};
 use crate::store_handle::StoreHandle;
+use crate::warm::WarmReleases;
 use crate::{DaemonError, adopt, persist};
-use daytwo_engine::{Engine, EngineConfig};
+use daytwo_engine::{Engine, EngineConfig, PreStopHook};
+use daytwo_proxy::ProxyClient;
 use daytwo_store::{NewEvent, Store};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::UnixListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// File name of the state database inside `DAYTWO_HOME`.
@@ -25,8 +35,9 @@ const PERSIST_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct DaemonConfig {
     /// The state directory (`DAYTWO_HOME`).
     pub home: PathBuf,
-    /// The executable the engine runs as each replica's shim (`daytwo`, whose
-    /// hidden `shim` subcommand calls `daytwo_engine::shim::main`).
+    /// The `daytwo` executable: the engine runs `<exe> shim` as each
+    /// replica's shim (`daytwo_engine::shim::main`), and the daemon starts
+    /// `<exe> proxy` (`crate::run_proxy`) when no proxy serves the home.
     pub shim_exe: PathBuf,
 }
 
@@ -48,12 +59,44 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
     let shutdown = shutdown.child_token();
     // Whichever way `run` ends, the engine's tasks end with it.
     let _stop_engine = shutdown.clone().drop_guard();
-    let (engine, engine_events) = Engine::start(
-        EngineConfig::new(home.clone(), config.shim_exe),
+    // Every graceful stop first leaves routing and drains (see `pre_stop`).
+    let route_sync_cell = Arc::new(OnceLock::new());
+    let mut engine_config = EngineConfig::new(home.clone(), config.shim_exe.clone());
+    engine_config.pre_stop = Some(PreStopHook(Arc::new(DrainBeforeStop {
+        route_sync: Arc::clone(&route_sync_cell),
+        proxy: ProxyClient::for_home(&home),
+    })));
+    let (engine, engine_events) = Engine::start(engine_config, shutdown.clone());
+    let replicas_changed = Arc::new(Notify::new());
+    let (persist, persist_task) =
+        persist::spawn(store.clone(), engine_events, Arc::clone(&replicas_changed));
+    let adopted_routes = adopt::readopt(&engine, &store).await?;
+    // Only now, with every env re-adopted, is the first table sent: until
+    // then the proxy keeps serving the previous daemon's table.
+    let routes = RouteSync::spawn(
+        RouteSyncConfig {
+            home: home.clone(),
+            exe: config.shim_exe,
+            engine: engine.clone(),
+            routes: adopted_routes,
+            replicas_changed,
+        },
         shutdown.clone(),
     );
-    let (persist, persist_task) = persist::spawn(store.clone(), engine_events);
-    adopt::readopt(&engine, &store).await?;
+    let _ = route_sync_cell.set(routes.clone());
+    let deployer = Deployer {
+        engine: engine.clone(),
+        routes: routes.clone(),
+        store: store.clone(),
+        persist: persist.clone(),
+        home: home.clone(),
+        locks: DeployLocks::default(),
+        warm: WarmReleases::default(),
+        warm_window: Deployer::warm_window_from_env(),
+    };
+    // Deploys the previous daemon left half-done end on one release before
+    // anyone can start another.
+    reconcile_at_start(&deployer).await?;
     let event = NewEvent::new(
         "daemon.started",
         format!("daemon {} started", std::process::id()),
@@ -64,8 +107,10 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
     let listener = bind_socket(&socket)?;
     let state = AppState {
         engine,
+        routes,
         store: store.clone(),
         persist: persist.clone(),
+        deployer,
         home,
         started_at,
         shutdown: shutdown.clone(),

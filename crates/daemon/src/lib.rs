@@ -4,13 +4,17 @@
 //! ```text
 //! CLI ──HTTP/JSON over $DAYTWO_HOME/daytwo.sock──> routes ──> engine (replicas)
 //!                                                    │          │ EngineEvents
-//!                                                    └──> store <┘ (state.db)
+//!                                                    ├──> store <┘ (state.db)
+//!                                                    └──> route_sync ──PUT /v1/routes──> proxy (own process)
 //! ```
 //!
 //! It owns the daemon's life (`run`: lock the home, open the store, start the
 //! engine, re-adopt the replicas a previous daemon left running, serve the
 //! socket), the HTTP side of the control API (`daytwo_api` owns its types),
-//! and starting a daemon in the background for the CLI (`connect_or_start`).
+//! starting a daemon in the background for the CLI (`connect_or_start`),
+//! and the proxy process beside it: `run_proxy` is the `daytwo proxy`
+//! subcommand, which the daemon starts in the background and keeps fed with
+//! complete route tables (`route_sync`).
 //! It does not own signal handling: the caller (the `daytwo serve` command)
 //! cancels the shutdown token.
 
@@ -18,15 +22,29 @@ mod adopt;
 mod api_error;
 mod background;
 mod daemon;
+mod deploy_lock;
+mod deploy_record;
+mod deployer;
+mod env_routes;
 mod error;
 mod home;
+mod local_target;
 mod persist;
+mod pre_stop;
+mod proxy_process;
+mod reconcile_at_start;
 mod replica_info;
+mod route_sync;
 mod routes;
+mod smoke;
 mod store_handle;
+mod warm;
 
 pub use api_error::ApiError;
 pub use background::{DAEMON_LOG_FILE, START_TIMEOUT, connect_or_start};
 pub use daemon::{DaemonConfig, STORE_FILE, run};
+pub use daytwo_proxy::ProxyError;
+pub use deployer::WARM_WINDOW_VAR;
 pub use error::DaemonError;
 pub use home::{LOCK_FILE, default_home};
+pub use proxy_process::{PROXY_LOG_FILE, PROXY_START_TIMEOUT, ProxyStartError, run_proxy};

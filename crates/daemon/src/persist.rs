@@ -5,6 +5,9 @@
 //! (The engine sends no `ReplicaChanged` for mere RSS/CPU samples, so an idle
 //! daemon does not write to disk.)
 //!
+//! It also pokes `replicas_changed` after each burst that changed or removed
+//! a replica, so that the proxy's routes follow (`route_sync`).
+//!
 //! [`PersistHandle::flush`] returns once every event the engine had sent
 //! before the call is written; the API handlers use it to make `up` and `down`
 //! durable before they answer.
@@ -13,7 +16,8 @@ use crate::store_handle::StoreHandle;
 use daytwo_engine::EngineEvent;
 use daytwo_store::{NewEvent, Store, StoreError};
 use daytwo_types::ReplicaKey;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 #[derive(Clone)]
 pub(crate) struct PersistHandle {
@@ -35,9 +39,10 @@ impl PersistHandle {
 pub(crate) fn spawn(
     store: StoreHandle,
     events: mpsc::UnboundedReceiver<EngineEvent>,
+    replicas_changed: Arc<Notify>,
 ) -> (PersistHandle, tokio::task::JoinHandle<()>) {
     let (flush, flush_requests) = mpsc::channel(16);
-    let task = tokio::spawn(run(store, events, flush_requests));
+    let task = tokio::spawn(run(store, events, flush_requests, replicas_changed));
     (PersistHandle { flush }, task)
 }
 
@@ -45,6 +50,7 @@ async fn run(
     store: StoreHandle,
     mut events: mpsc::UnboundedReceiver<EngineEvent>,
     mut flush_requests: mpsc::Receiver<oneshot::Sender<()>>,
+    replicas_changed: Arc<Notify>,
 ) {
     let mut events_open = true;
     let mut flush_open = true;
@@ -64,6 +70,15 @@ async fn run(
         // Take everything already queued: one blocking call per burst.
         while let Ok(event) = events.try_recv() {
             batch.push(event);
+        }
+        let replica_change = batch.iter().any(|event| {
+            matches!(
+                event,
+                EngineEvent::ReplicaChanged(_) | EngineEvent::ReplicaRemoved(_)
+            )
+        });
+        if replica_change {
+            replicas_changed.notify_one();
         }
         let writes = plan(batch);
         if !writes.is_empty() {

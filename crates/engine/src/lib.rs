@@ -34,7 +34,10 @@ pub mod shim;
 mod status;
 mod status_board;
 
-pub use config::{DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES, DEFAULT_SAMPLE_INTERVAL, EngineConfig};
+pub use config::{
+    DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES, DEFAULT_SAMPLE_INTERVAL, EngineConfig, PreStop,
+    PreStopHook,
+};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use log_line::{LogFilter, LogRecord, LogStreamKind};

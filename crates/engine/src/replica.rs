@@ -701,8 +701,12 @@ impl Supervisor {
         let key = self.plan.key.clone();
         self.status.state = ReplicaState::Stopping;
         self.status = self.context.publish(&self.status);
-        running.signal_group(self.stop_signal);
         let timeout = self.plan.process.stop_timeout;
+        if let Some(hook) = &self.context.config.pre_stop {
+            // Out of routing and drained before the signal; bounded.
+            let _ = tokio::time::timeout(timeout, hook.0.before_stop(key.clone(), timeout)).await;
+        }
+        running.signal_group(self.stop_signal);
         let graceful = tokio::time::timeout(timeout, running.exited())
             .await
             .is_ok();

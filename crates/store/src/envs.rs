@@ -1,7 +1,9 @@
 //! The `envs` table: one row per env that is up, with the effective spec it
 //! was started from (serialized `EnvSpec`) and its release. The daemon writes
 //! the row *before* starting replicas, so a daemon that dies half-way still
-//! re-adopts what it started.
+//! re-adopts what it started. A deployed env also records its release's
+//! digest and the routing the last deploy set (serialized
+//! `daytwo_rollout::Routing`), so a restarted daemon routes as before.
 
 use crate::{Store, StoreError, parse_timestamp};
 use jiff::Timestamp;
@@ -13,14 +15,20 @@ pub struct EnvRecord {
     pub app: String,
     /// The env's effective spec as JSON (a serialized `daytwo_spec::EnvSpec`).
     pub spec_json: String,
+    /// The release's version (`working-tree` for `daytwo up`).
     pub release: String,
+    /// The release's digest (`sha256:…`); `None` for a working tree.
+    pub release_digest: Option<String>,
+    /// The routing a deploy set (JSON); `None`: every healthy replica serves.
+    pub routing_json: Option<String>,
     pub listen: Option<String>,
     /// Absolute path of the spec file.
     pub spec_file: String,
     pub updated_at: Timestamp,
 }
 
-const COLUMNS: &str = "name, app, spec_json, release, listen, spec_file, updated_at";
+const COLUMNS: &str =
+    "name, app, spec_json, release, listen, spec_file, updated_at, release_digest, routing_json";
 
 impl EnvRecord {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<(EnvRecord, String)> {
@@ -32,6 +40,8 @@ impl EnvRecord {
             listen: row.get(4)?,
             spec_file: row.get(5)?,
             updated_at: Timestamp::UNIX_EPOCH,
+            release_digest: row.get(7)?,
+            routing_json: row.get(8)?,
         };
         Ok((record, row.get(6)?))
     }
@@ -47,12 +57,15 @@ impl Store {
     pub fn put_env(&self, record: &EnvRecord) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO envs (name, app, spec_json, release, listen, spec_file, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO envs (name, app, spec_json, release, listen, spec_file, updated_at,
+                                   release_digest, routing_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (name) DO UPDATE SET
                     app = excluded.app, spec_json = excluded.spec_json,
                     release = excluded.release, listen = excluded.listen,
-                    spec_file = excluded.spec_file, updated_at = excluded.updated_at",
+                    spec_file = excluded.spec_file, updated_at = excluded.updated_at,
+                    release_digest = excluded.release_digest,
+                    routing_json = excluded.routing_json",
                 params![
                     record.name,
                     record.app,
@@ -61,10 +74,29 @@ impl Store {
                     record.listen,
                     record.spec_file,
                     record.updated_at.to_string(),
+                    record.release_digest,
+                    record.routing_json,
                 ],
             )
             .map_err(StoreError::query("put env"))?;
         Ok(())
+    }
+
+    /// Records the routing of env `name` (JSON, or `None` for "every healthy
+    /// replica"). Returns whether the env exists.
+    pub fn set_env_routing(
+        &self,
+        name: &str,
+        routing_json: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = self
+            .conn
+            .execute(
+                "UPDATE envs SET routing_json = ?2 WHERE name = ?1",
+                params![name, routing_json],
+            )
+            .map_err(StoreError::query("set env routing"))?;
+        Ok(updated > 0)
     }
 
     pub fn env(&self, name: &str) -> Result<Option<EnvRecord>, StoreError> {
@@ -113,6 +145,8 @@ pub(crate) mod tests {
             app: "hello".to_string(),
             spec_json: format!(r#"{{"env":"{name}"}}"#),
             release: "working-tree".to_string(),
+            release_digest: None,
+            routing_json: None,
             listen: Some("127.0.0.1:18080".to_string()),
             spec_file: "/srv/hello/daytwo.toml".to_string(),
             updated_at: "2025-01-02T03:04:05.678Z".parse().unwrap(),
@@ -139,7 +173,9 @@ pub(crate) mod tests {
         let (_dir, store) = store();
         store.put_env(&record("dev")).unwrap();
         let mut newer = record("dev");
-        newer.release = "sha256:abc".to_string();
+        newer.release = "1.0.0".to_string();
+        newer.release_digest = Some("sha256:abc".to_string());
+        newer.routing_json = Some("{}".to_string());
         newer.listen = None;
         store.put_env(&newer).unwrap();
         assert_eq!(store.envs().unwrap(), vec![newer]);

@@ -1,12 +1,14 @@
 //! daytwo's durable state in one SQLite file (`$DAYTWO_HOME/state.db`, WAL
-//! mode): the envs that are up (their spec and release), the last known status
-//! of each replica, and the event log.
+//! mode): the envs that are up (their spec, release and routing), the last
+//! known status of each replica, the event log, the imported releases and
+//! the deploy history.
 //!
 //! ```text
 //! daemon ──(blocking thread)──> Store ──> envs · replicas · events (SQLite)
 //! ```
 //!
-//! One module per table family (`envs`, `replicas`, `events`); the schema is
+//! One module per table family (`envs`, `replicas`, `events`, `releases`,
+//! `deployments`); the schema is
 //! versioned with `PRAGMA user_version` (`migrations`). The store knows nothing
 //! of the engine: replica statuses are opaque JSON documents keyed by
 //! `(env, process, replica)`, which the daemon (de)serializes.
@@ -14,14 +16,18 @@
 //! The API is synchronous (rusqlite). Callers on an async runtime run it on a
 //! blocking thread.
 
+mod deployments;
 mod envs;
 mod events;
 mod migrations;
+mod releases;
 mod replicas;
 
+pub use deployments::{DeployedRelease, DeploymentEnd, DeploymentRecord, RUNNING};
 pub use envs::EnvRecord;
 pub use events::{DEFAULT_EVENT_RETENTION, EventRecord, NewEvent};
 pub use migrations::SCHEMA_VERSION;
+pub use releases::ReleaseRecord;
 pub use replicas::ReplicaRecord;
 
 use rusqlite::Connection;

@@ -35,6 +35,42 @@ const MIGRATIONS: &[&str] = &[
         message    TEXT NOT NULL
     ) STRICT;
     CREATE INDEX events_by_env ON events (env, id);",
+    // 2: releases, deployments; an env's release digest and current routing.
+    "ALTER TABLE envs ADD COLUMN release_digest TEXT;
+    ALTER TABLE envs ADD COLUMN routing_json TEXT;
+    CREATE TABLE releases (
+        digest      TEXT PRIMARY KEY NOT NULL,
+        app         TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        git_commit  TEXT,
+        git_dirty   INTEGER NOT NULL,
+        signer      TEXT NOT NULL,
+        bundle_path TEXT NOT NULL,
+        app_dir     TEXT NOT NULL,
+        spec_json   TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX releases_by_version ON releases (version);
+    CREATE TABLE deployments (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        env          TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        from_version TEXT,
+        from_digest  TEXT,
+        to_version   TEXT NOT NULL,
+        to_digest    TEXT,
+        strategy     TEXT NOT NULL,
+        user         TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        outcome      TEXT NOT NULL,
+        duration_ms  INTEGER,
+        message      TEXT,
+        logs_json    TEXT NOT NULL,
+        plan_json    TEXT
+    ) STRICT;
+    CREATE INDEX deployments_by_env ON deployments (env, id);",
 ];
 
 /// The schema version this build writes and understands.
@@ -94,7 +130,10 @@ mod tests {
         assert_eq!(user_version(&conn).unwrap(), 0);
         migrate(&conn, Path::new(":memory:")).unwrap();
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        assert_eq!(tables(&conn), ["envs", "events", "replicas"]);
+        assert_eq!(
+            tables(&conn),
+            ["deployments", "envs", "events", "releases", "replicas"]
+        );
     }
 
     #[test]
@@ -109,6 +148,30 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(store.events(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_version_1_database_keeps_its_envs_through_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let conn = Connection::open(&path).unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.commit().unwrap();
+        conn.execute(
+            "INSERT INTO envs (name, app, spec_json, release, listen, spec_file, updated_at)
+             VALUES ('dev', 'hello', '{}', 'working-tree', NULL, '/srv/daytwo.toml', '2025-01-02T03:04:05Z')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let dev = store.env("dev").unwrap().expect("kept");
+        assert_eq!(dev.release, "working-tree");
+        assert_eq!(dev.release_digest, None);
+        assert_eq!(dev.routing_json, None);
     }
 
     #[test]

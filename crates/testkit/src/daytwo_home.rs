@@ -1,6 +1,7 @@
 //! A temporary `DAYTWO_HOME` with a runner for the real `daytwo` binary. On
-//! Drop it stops every env (`daytwo down --all`), then kills the daemon and
-//! any replica still alive by PID, and removes the directory.
+//! Drop it stops every env (`daytwo down --all`), then kills the daemon, any
+//! replica still alive and the proxy (pid from `proxy.json`) by PID, and
+//! removes the directory.
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
@@ -109,6 +110,23 @@ impl DaytwoHome {
 
 impl Drop for DaytwoHome {
     fn drop(&mut self) {
+        self.stop_daemon();
+        // The proxy outlives daemons by design; it goes last, after `down`.
+        if let Some(proxy) = self.proxy_pid() {
+            crate::kill_proxy(proxy);
+        }
+    }
+}
+
+impl DaytwoHome {
+    /// The proxy's pid from `proxy.json`, if a proxy wrote one.
+    pub fn proxy_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.path().join("proxy.json")).ok()?;
+        let info: serde_json::Value = serde_json::from_str(&text).ok()?;
+        info["pid"].as_u64().map(|pid| pid as u32)
+    }
+
+    fn stop_daemon(&self) {
         let Some(daemon) = self.daemon_pid() else {
             return;
         };

@@ -1,17 +1,23 @@
 //! One module per command; each returns the process exit code.
 
+mod build;
 mod check;
+mod deploy;
 mod down;
 mod env;
 mod events;
+mod history;
 mod init;
+mod keys;
 mod logs;
+mod proxy;
 mod ps;
+mod releases;
 mod serve;
 mod status;
 mod up;
 
-use crate::cli::{Cli, Command, EnvCommand};
+use crate::cli::{Cli, Command, EnvCommand, KeysCommand};
 use crate::context::Context;
 use miette::Result;
 
@@ -28,5 +34,15 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Logs(args) => logs::run(&context, args).await,
         Command::Events(args) => events::run(&context, args).await,
         Command::Serve => serve::run(&context).await,
+        Command::Build(args) => build::run(&context, args).await,
+        Command::Keys(KeysCommand::Generate(args)) => keys::generate(&context, args),
+        Command::Keys(KeysCommand::Trust(args)) => keys::trust(&context, args),
+        Command::Import(args) => releases::import(&context, args).await,
+        Command::Releases(args) => releases::list(&context, args).await,
+        Command::Deploy(args) => deploy::deploy(&context, args).await,
+        Command::Promote(args) => deploy::promote(&context, args).await,
+        Command::Rollback(args) => deploy::rollback(&context, args).await,
+        Command::History(args) => history::run(&context, args).await,
+        Command::Proxy => proxy::run(&context).await,
     }
 }

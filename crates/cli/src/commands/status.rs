@@ -42,7 +42,8 @@ pub async fn run(context: &Context, args: OutputArgs) -> Result<u8> {
                 Cell::new(env.app.clone()),
                 Cell::new(env.listen.clone().unwrap_or_else(|| "-".into())),
                 Cell::styled(health, style),
-                Cell::new(env.release.clone()),
+                Cell::new(env.release.version.clone()),
+                Cell::new(env.metrics_url.clone().unwrap_or_else(|| "-".into())),
                 Cell::styled(env.spec.clone(), Style::Dim),
             ]
         })

@@ -103,7 +103,8 @@ fn up_detach_runs_replicas_that_become_healthy_and_down_stops_them() {
     assert!(status["daemon"]["version"].is_string());
     let env = &status["envs"][0];
     assert_eq!(env["name"], "dev");
-    assert_eq!(env["release"], "working-tree");
+    assert_eq!(env["release"]["version"], "working-tree");
+    assert!(env["release"]["digest"].is_null());
     assert!(env["listen"].as_str().unwrap().starts_with("127.0.0.1:"));
 
     // stdout and stderr of every replica are captured.

@@ -2,6 +2,9 @@
 //! temporary `DAYTWO_HOME`, which runs real replica processes on 127.0.0.1.
 
 mod app;
+mod deploys;
 mod lifecycle;
+mod proxy;
 mod readoption;
+mod releases;
 mod spec_commands;

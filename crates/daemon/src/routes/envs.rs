@@ -1,16 +1,26 @@
 //! `POST /v1/envs/{env}/up` and `POST /v1/envs/{env}/down`.
 //!
-//! `up` records the env (spec and release) in the store *before* the engine
-//! spawns anything, and waits for the replicas' statuses to be stored before
-//! it answers: a daemon killed at any point re-adopts what it started.
+//! `up` first gives the env its listener in the proxy (so an address that
+//! cannot be bound fails before anything starts), records the env (spec and
+//! release) in the store *before* the engine spawns anything, and waits for
+//! the replicas' statuses to be stored before it answers: a daemon killed at
+//! any point re-adopts what it started.
+//!
+//! `down` drains before it stops (docs/architecture.md, "Drain sequence"):
+//! the env's upstreams become unroutable in the proxy, in-flight requests
+//! finish (up to the process's `stop_timeout`), then the engine stops the
+//! replicas, and finally the env's listener leaves the route table.
 
 use super::AppState;
 use crate::api_error::ApiError;
+use crate::env_routes::EnvRoute;
 use crate::replica_info::replica_infos;
+use crate::route_sync::DrainTarget;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use daytwo_api::{EnvReplicas, UpRequest};
+use daytwo_proxy::ProxyClient;
 use daytwo_store::{EnvRecord, NewEvent};
 
 pub(super) async fn up(
@@ -27,11 +37,26 @@ pub(super) async fn up(
     }
     let spec_json = serde_json::to_string(&spec)
         .map_err(|error| ApiError::bad_request(format!("the spec cannot be stored: {error}")))?;
+    let route = EnvRoute::of(&spec);
+    if let Some(route) = route.clone()
+        && let Err(error) = state.routes.set_env(route).await
+    {
+        record_event(
+            &state,
+            &env,
+            "env.up_failed",
+            format!("env {env} failed to start: {error}"),
+        )
+        .await;
+        return Err(error.into());
+    }
     let record = EnvRecord {
         name: env.clone(),
         app: spec.app.clone(),
         spec_json,
         release: release.clone(),
+        release_digest: None,
+        routing_json: None,
         listen: spec.listen.map(|addr| addr.to_string()),
         spec_file: spec.file.display().to_string(),
         updated_at: jiff::Timestamp::now(),
@@ -44,10 +69,16 @@ pub(super) async fn up(
     let started = state.engine.up(spec, release.clone()).await;
     // Whatever the engine reported while starting is stored before answering.
     state.persist.flush().await;
+    let nothing_runs = started.is_err() && state.engine.replicas(Some(&env)).is_empty();
+    if (route.is_none() || nothing_runs)
+        && let Err(error) = state.routes.remove_env(&env).await
+    {
+        tracing::error!("cannot remove the listener of env `{env}`: {error}");
+    }
     let replicas = match started {
         Ok(replicas) => replicas,
         Err(error) => {
-            if state.engine.replicas(Some(&env)).is_empty() {
+            if nothing_runs {
                 // Nothing runs: do not re-adopt a failed start next time.
                 let name = env.clone();
                 state
@@ -97,12 +128,20 @@ pub(super) async fn down(
             .collect::<Vec<_>>();
         return Err(ApiError::env_not_found(&env, &running));
     }
+    // Out of routing before the stop signal; in-flight requests finish first.
+    match state.routes.drain(&env).await {
+        Ok(targets) => wait_drained(&state, &env, targets).await,
+        Err(error) => tracing::warn!("env `{env}` stops without draining: {error}"),
+    }
     let stopped = state
         .engine
         .down(&env)
         .await
         .map_err(|error| ApiError::engine(&error))?;
     state.persist.flush().await;
+    if let Err(error) = state.routes.remove_env(&env).await {
+        tracing::error!("cannot remove the listener of env `{env}`: {error}");
+    }
     let name = env.clone();
     state
         .store
@@ -119,6 +158,38 @@ pub(super) async fn down(
         env,
         replicas: replica_infos(stopped),
     }))
+}
+
+/// Waits until no request is in flight to any of `targets` (each at most
+/// its stop timeout, all at once). Requests still running then are cut
+/// by the stop; that is recorded.
+async fn wait_drained(state: &AppState, env: &str, targets: Vec<DrainTarget>) {
+    let client = ProxyClient::for_home(&state.home);
+    let waits = targets.into_iter().map(|target| {
+        let client = client.clone();
+        async move {
+            let left = client.wait_drained(&target.upstream, target.timeout).await;
+            (target, left)
+        }
+    });
+    for (target, left) in futures_util::future::join_all(waits).await {
+        match left {
+            Ok(0) => {}
+            Ok(inflight) => {
+                record_event(
+                    state,
+                    env,
+                    "replica.drain_timeout",
+                    format!(
+                        "{} still had {inflight} requests in flight after {:?}; stopping it anyway",
+                        target.upstream, target.timeout
+                    ),
+                )
+                .await
+            }
+            Err(error) => tracing::warn!("cannot wait for {} to drain: {error}", target.upstream),
+        }
+    }
 }
 
 /// Appends an env-level event; a failure is logged, not returned: the

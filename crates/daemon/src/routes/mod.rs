@@ -1,13 +1,17 @@
 //! The control-API router: the routes documented in `daytwo_api`, one module
 //! per area, over the shared [`AppState`].
 
+mod deploys;
 mod envs;
 mod events;
 mod logs;
+mod releases;
 mod status;
 
 use crate::api_error::ApiError;
+use crate::deployer::Deployer;
 use crate::persist::PersistHandle;
+use crate::route_sync::RouteSync;
 use crate::store_handle::StoreHandle;
 use axum::Router;
 use axum::http::StatusCode;
@@ -20,10 +24,14 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) engine: Engine,
+    /// The proxy's route table.
+    pub(crate) routes: RouteSync,
     pub(crate) store: StoreHandle,
     pub(crate) persist: PersistHandle,
     pub(crate) home: PathBuf,
     pub(crate) started_at: jiff::Timestamp,
+    /// Deploys, promotes, rollbacks and their history.
+    pub(crate) deployer: Deployer,
     /// Cancelled by `POST /v1/shutdown`, or by the daemon's owner.
     pub(crate) shutdown: CancellationToken,
 }
@@ -34,6 +42,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/ps", get(status::ps))
         .route("/v1/envs/{env}/up", post(envs::up))
         .route("/v1/envs/{env}/down", post(envs::down))
+        .route("/v1/envs/{env}/deploy", post(deploys::deploy))
+        .route("/v1/envs/{env}/promote", post(deploys::promote))
+        .route("/v1/envs/{env}/rollback", post(deploys::rollback))
+        .route("/v1/history", get(deploys::history))
+        .route("/v1/releases", get(releases::list).post(releases::import))
         .route("/v1/logs", get(logs::logs))
         .route("/v1/events", get(events::events))
         .route("/v1/shutdown", post(shutdown))

@@ -7,12 +7,16 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use daytwo_api::{DaemonInfo, EnvStatus, ReplicaInfo, Status};
+use daytwo_proxy::ProxyInfo;
 use daytwo_spec::EnvSpec;
 use daytwo_types::ReplicaState;
 use serde::Deserialize;
 
 pub(super) async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     let records = state.store.call(|store| store.envs()).await?;
+    let metrics_url = ProxyInfo::load(&state.home)
+        .ok()
+        .map(|info| info.metrics_url);
     let envs = records
         .into_iter()
         .map(|record| {
@@ -33,10 +37,14 @@ pub(super) async fn status(State(state): State<AppState>) -> Result<Json<Status>
                 .filter(|replica| replica.state == ReplicaState::Healthy)
                 .count() as u32;
             EnvStatus {
+                metrics_url: record.listen.as_ref().and(metrics_url.clone()),
                 name: record.name,
                 app: record.app,
                 listen: record.listen,
-                release: record.release,
+                release: daytwo_api::ReleaseRef {
+                    version: record.release,
+                    digest: record.release_digest,
+                },
                 spec: record.spec_file,
                 replicas_desired,
                 replicas_healthy,

@@ -88,7 +88,8 @@ async fn up_starts_every_replica_and_ps_and_status_show_them() {
     let env = &status.envs[0];
     assert_eq!(env.name, "dev");
     assert_eq!(env.app, "hello");
-    assert_eq!(env.release, "working-tree");
+    assert_eq!(env.release.version, "working-tree");
+    assert_eq!(env.release.digest, None);
     assert_eq!(env.listen, None);
     assert_eq!(
         env.spec,

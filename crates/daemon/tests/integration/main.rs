@@ -5,7 +5,11 @@
 
 mod api;
 mod background;
+mod deploy;
+mod deploy_fixture;
 mod envs;
+mod http_app;
 mod logs;
+mod proxy;
 mod readopt;
 mod support;

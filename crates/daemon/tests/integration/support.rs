@@ -22,7 +22,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(50);
 
 /// A temporary `DAYTWO_HOME`. On Drop, every replica (and shim) recorded in
-/// its state database is killed by pid, also when the test failed.
+/// its state database and the proxy (pid in `proxy.json`) are killed by pid,
+/// also when the test failed.
 pub struct TestHome {
     dir: tempfile::TempDir,
 }
@@ -87,6 +88,9 @@ impl Drop for TestHome {
         for pid in shims {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
         }
+        if let Ok(proxy) = daytwo_proxy::ProxyInfo::load(self.path()) {
+            daytwo_testkit::kill_proxy(proxy.pid);
+        }
     }
 }
 
@@ -150,9 +154,15 @@ pub struct ChildDaemon {
 
 impl ChildDaemon {
     pub async fn start(home: &TestHome) -> Self {
+        Self::start_with(home, &[]).await
+    }
+
+    /// Starts the daemon with extra environment variables.
+    pub async fn start_with(home: &TestHome, vars: &[(&str, &str)]) -> Self {
         let child = Command::new(HARNESS)
             .arg("serve")
             .env("DAYTWO_HOME", home.path())
+            .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -1,0 +1,141 @@
+//! `daytwo deploy`, `promote` and `rollback`: ask the daemon, then render its
+//! progress stream as named steps with spinners and timings. Exits 0 only
+//! when the new release serves all traffic of the env.
+
+use crate::cli::{DeployArgs, PromoteArgs, RollbackArgs};
+use crate::context::{Context, api_error, os_user};
+use crate::exit;
+use crate::output::{Style, paint};
+use crate::progress::Progress;
+use daytwo_api::{
+    DeployProgress, DeployRecord, DeployRequest, DeployStream, PromoteRequest, RollbackRequest,
+};
+use miette::{Result, miette};
+
+pub async fn deploy(context: &Context, args: DeployArgs) -> Result<u8> {
+    let client = context.daemon().await?;
+    let request = DeployRequest {
+        release: args.release,
+        strategy: args.strategy.map(|s| s.as_str().to_string()),
+        user: os_user(),
+    };
+    let stream = client
+        .deploy(&args.env, &request)
+        .await
+        .map_err(api_error)?;
+    follow(stream, args.json).await
+}
+
+pub async fn promote(context: &Context, args: PromoteArgs) -> Result<u8> {
+    let client = context.daemon().await?;
+    let request = PromoteRequest {
+        from: args.from,
+        strategy: args.strategy.map(|s| s.as_str().to_string()),
+        user: os_user(),
+    };
+    let stream = client
+        .promote(&args.to, &request)
+        .await
+        .map_err(api_error)?;
+    follow(stream, args.json).await
+}
+
+pub async fn rollback(context: &Context, args: RollbackArgs) -> Result<u8> {
+    let client = context.daemon().await?;
+    let request = RollbackRequest {
+        to: args.to,
+        user: os_user(),
+    };
+    let stream = client
+        .rollback(&args.env, &request)
+        .await
+        .map_err(api_error)?;
+    follow(stream, args.json).await
+}
+
+/// Renders the stream until its result; the exit code follows the outcome.
+async fn follow(mut stream: DeployStream, json: bool) -> Result<u8> {
+    let mut step: Option<Progress> = None;
+    while let Some(progress) = stream.next().await.map_err(api_error)? {
+        if json {
+            anstream::println!(
+                "{}",
+                serde_json::to_string(&progress).expect("progress serializes")
+            );
+        }
+        match progress {
+            DeployProgress::StepStarted { message, .. } => {
+                if let Some(previous) = step.take() {
+                    previous.abandon();
+                }
+                step = Some(Progress::step(message, json));
+            }
+            DeployProgress::StepFinished { message, ok, .. } => {
+                if let Some(current) = step.take() {
+                    if ok {
+                        current.finish(message);
+                    } else {
+                        current.abandon();
+                        if !json {
+                            eprintln!("{} {message}", paint("✗", Style::Bad));
+                        }
+                    }
+                }
+            }
+            DeployProgress::Result { record } => {
+                if let Some(current) = step.take() {
+                    current.abandon();
+                }
+                if !json {
+                    summarize(&record);
+                }
+                return Ok(if record.outcome == "succeeded" {
+                    exit::SUCCESS
+                } else {
+                    exit::FAILURE
+                });
+            }
+        }
+    }
+    Err(miette!(
+        help = "`daytwo history` shows how it ended; `daytwo status` whether the daemon runs",
+        "the daemon closed the deploy stream before the result"
+    ))
+}
+
+fn summarize(record: &DeployRecord) {
+    let took = record
+        .duration_ms
+        .map(|ms| format!(" in {:.1}s", ms as f64 / 1000.0))
+        .unwrap_or_default();
+    let from = record
+        .from
+        .as_ref()
+        .map(|from| format!("{} → ", from.version))
+        .unwrap_or_default();
+    if record.outcome == "succeeded" {
+        anstream::println!(
+            "{} {} {}: {from}{}{took}",
+            paint("✓", Style::Good),
+            record.kind,
+            record.env,
+            record.to.version
+        );
+    } else {
+        anstream::println!(
+            "{} {} {} {}: {from}{}{took}: {}",
+            paint("✗", Style::Bad),
+            record.kind,
+            record.env,
+            record.outcome,
+            record.to.version,
+            record.message.clone().unwrap_or_default()
+        );
+        if !record.logs.is_empty() {
+            anstream::println!("last log lines of the failing replica:");
+            for line in &record.logs {
+                anstream::println!("  {line}");
+            }
+        }
+    }
+}
