@@ -64,22 +64,40 @@ async fn follow(mut stream: DeployStream, json: bool) -> Result<u8> {
             );
         }
         match progress {
-            DeployProgress::StepStarted { message, .. } => {
+            DeployProgress::StepStarted {
+                step: name,
+                message,
+            } => {
                 if let Some(previous) = step.take() {
                     previous.abandon();
                 }
-                step = Some(Progress::step(message, json));
+                step = Some(Progress::step(label(&name, &message), json));
             }
-            DeployProgress::StepFinished { message, ok, .. } => {
-                if let Some(current) = step.take() {
-                    if ok {
-                        current.finish(message);
-                    } else {
+            DeployProgress::StepFinished {
+                step: name,
+                message,
+                ok,
+                elapsed_ms,
+            } => {
+                let message = label(&name, &message);
+                match step.take() {
+                    Some(current) if ok => current.finish(message),
+                    Some(current) => {
                         current.abandon();
                         if !json {
                             eprintln!("{} {message}", paint("✗", Style::Bad));
                         }
                     }
+                    // An action inside a step: one line of its own.
+                    None if !json => {
+                        let mark = if ok {
+                            paint("✓", Style::Good)
+                        } else {
+                            paint("✗", Style::Bad)
+                        };
+                        eprintln!("{mark} {message} ({:.1}s)", elapsed_ms as f64 / 1000.0);
+                    }
+                    None => {}
                 }
             }
             DeployProgress::Result { record } => {
@@ -101,6 +119,15 @@ async fn follow(mut stream: DeployStream, json: bool) -> Result<u8> {
         help = "`daytwo history` shows how it ended; `daytwo status` whether the daemon runs",
         "the daemon closed the deploy stream before the result"
     ))
+}
+
+/// What a step shows: its message, or its name when it has none.
+fn label(step: &str, message: &str) -> String {
+    if message.is_empty() {
+        step.to_string()
+    } else {
+        message.to_string()
+    }
 }
 
 fn summarize(record: &DeployRecord) {

@@ -20,6 +20,7 @@ pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
     let spec = load_spec(&path)?;
     let env = spec.env(&args.env).map_err(miette::Report::new)?;
     let env_name = env.env.clone();
+    let listen = env.listen;
     let replica_count: u32 = env.processes.values().map(|p| p.replicas).sum();
     let client = context.daemon().await?;
 
@@ -47,6 +48,10 @@ pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
         "started {env_name}: {} replica(s)",
         started.replicas.len()
     ));
+
+    if let (Some(listen), false) = (listen, quiet) {
+        eprintln!("{env_name} serves on http://{listen}");
+    }
 
     if args.detach {
         if args.json {
