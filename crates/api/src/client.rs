@@ -154,6 +154,43 @@ impl Client {
         self.call(Method::GET, &path, None::<&()>).await
     }
 
+    /// `GET /v1/flags?env=`: every flag of every env that is up (or of `env`).
+    pub async fn flags(&self, env: Option<&str>) -> Result<Vec<FlagInfo>, ClientError> {
+        let path = match env {
+            Some(env) => format!("/v1/flags?env={}", encode(env)),
+            None => "/v1/flags".to_string(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/envs/{env}/flags/{name}`: answers once the new value is served.
+    pub async fn set_flag(
+        &self,
+        env: &str,
+        name: &str,
+        request: &SetFlagRequest,
+    ) -> Result<FlagInfo, ClientError> {
+        let path = format!("/v1/envs/{}/flags/{}", encode(env), encode(name));
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    /// `GET /v1/flags/history?env=&name=`: run-time changes, oldest first.
+    pub async fn flag_history(
+        &self,
+        env: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Vec<FlagChangeInfo>, ClientError> {
+        let mut query = Vec::new();
+        if let Some(env) = env {
+            query.push(format!("env={}", encode(env)));
+        }
+        if let Some(name) = name {
+            query.push(format!("name={}", encode(name)));
+        }
+        let path = format!("/v1/flags/history?{}", query.join("&"));
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
     /// Opens `GET /v1/logs`; read lines with [`LogStream::next`].
     pub async fn logs(&self, query: &LogQuery) -> Result<LogStream, ClientError> {
         let mut params = Vec::new();

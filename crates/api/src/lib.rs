@@ -20,6 +20,9 @@
 //! | POST | `/v1/envs/{env}/promote` | `PromoteRequest` → NDJSON stream of `DeployProgress` |
 //! | POST | `/v1/envs/{env}/rollback` | `RollbackRequest` → NDJSON stream of `DeployProgress` |
 //! | GET | `/v1/history?env=` | → `[DeployRecord]`, newest first |
+//! | GET | `/v1/flags?env=` | → `[FlagInfo]` |
+//! | POST | `/v1/envs/{env}/flags/{name}` | `SetFlagRequest` → `FlagInfo` (once served) |
+//! | GET | `/v1/flags/history?env=&name=` | → `[FlagChangeInfo]`, oldest first |
 
 mod client;
 mod types;

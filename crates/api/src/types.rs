@@ -45,6 +45,10 @@ pub struct EnvStatus {
     /// address or no proxy runs.
     #[serde(default)]
     pub metrics_url: Option<String>,
+    /// The env's OFREP base URL (`http://127.0.0.1:PORT`); `null` when the
+    /// env declares no flags.
+    #[serde(default)]
+    pub flags_url: Option<String>,
 }
 
 /// One replica as `daytwo ps --json` prints it.
@@ -245,4 +249,55 @@ pub struct DeployRecord {
     /// On a failed preflight: the last log lines of the failing replica.
     #[serde(default)]
     pub logs: Vec<String>,
+}
+
+/// One flag of one env as `daytwo flags --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagInfo {
+    pub env: String,
+    pub name: String,
+    /// `boolean`, `string`, `integer`, `float` or `object`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`, when declared.
+    #[serde(default)]
+    pub expires: Option<String>,
+    /// The value the env serves when no rule or rollout applies.
+    pub value: serde_json::Value,
+    /// The declared default (served while disabled).
+    pub default: serde_json::Value,
+    pub enabled: bool,
+    /// True when rules or a rollout may serve other values to some users.
+    #[serde(default)]
+    pub targeted: bool,
+    /// The latest run-time change, `null` when the value is the spec's.
+    #[serde(default)]
+    pub last_change: Option<FlagChangeInfo>,
+}
+
+/// `POST /v1/envs/{env}/flags/{name}`: sets the flag's env value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetFlagRequest {
+    /// Must be of the flag's type.
+    pub value: serde_json::Value,
+    pub reason: String,
+    /// Who asks (the CLI sends `$USER`).
+    pub user: String,
+}
+
+/// One recorded run-time flag change (`daytwo flags history --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagChangeInfo {
+    pub id: i64,
+    pub env: String,
+    pub name: String,
+    pub old: serde_json::Value,
+    pub new: serde_json::Value,
+    pub user: String,
+    pub reason: String,
+    /// RFC 3339.
+    pub at: String,
 }

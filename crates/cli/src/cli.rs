@@ -44,6 +44,8 @@ impl Cli {
             Command::Promote(args) => args.json,
             Command::Rollback(args) => args.json,
             Command::History(args) => args.json,
+            Command::Migrate(command) => command.json(),
+            Command::Flags(args) => args.json(),
             Command::Init(_) | Command::Serve | Command::Proxy => false,
         }
     }
@@ -94,6 +96,11 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Every deploy, promote and rollback with its outcome.
     History(HistoryArgs),
+    /// Feature flags: list, set at run time, history, export.
+    Flags(crate::commands::FlagsArgs),
+    /// Database migrations: lint for rollback safety, status, apply.
+    #[command(subcommand)]
+    Migrate(crate::commands::MigrateCommand),
     /// Run the daemon in the foreground (other commands start it in the background).
     Serve,
     /// Run the proxy (the data plane) in the foreground; the daemon starts it when needed.

@@ -5,6 +5,7 @@
 
 use crate::deploy_lock::DeployLocks;
 use crate::deployer::Deployer;
+use crate::flag_servers::FlagServers;
 use crate::home::{HomeLock, create_home};
 use crate::pre_stop::DrainBeforeStop;
 use crate::reconcile_at_start::reconcile_at_start;
@@ -84,6 +85,8 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
         shutdown.clone(),
     );
     let _ = route_sync_cell.set(routes.clone());
+    let flags = FlagServers::open(&home, store.clone(), shutdown.clone())?;
+    serve_adopted_flags(&flags, &store).await?;
     let deployer = Deployer {
         engine: engine.clone(),
         routes: routes.clone(),
@@ -93,6 +96,7 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
         locks: DeployLocks::default(),
         warm: WarmReleases::default(),
         warm_window: Deployer::warm_window_from_env(),
+        flags: flags.clone(),
     };
     // Deploys the previous daemon left half-done end on one release before
     // anyone can start another.
@@ -111,6 +115,7 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
         store: store.clone(),
         persist: persist.clone(),
         deployer,
+        flags,
         home,
         started_at,
         shutdown: shutdown.clone(),
@@ -138,6 +143,21 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
     drop(lock);
     tracing::info!("daemon stopped");
     served
+}
+
+/// Serves the flags of every env a previous daemon left up, on the ports
+/// their replicas were given.
+async fn serve_adopted_flags(flags: &FlagServers, store: &StoreHandle) -> Result<(), DaemonError> {
+    for record in store.call(|store| store.envs()).await? {
+        match serde_json::from_str::<daytwo_spec::EnvSpec>(&record.spec_json) {
+            Ok(mut spec) => flags.serve(&mut spec).await?,
+            Err(error) => tracing::warn!(
+                "stored spec of env `{}` is unreadable, its flags are not served: {error}",
+                record.name
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Binds the control socket. Called with the home's lock held, so a socket

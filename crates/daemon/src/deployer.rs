@@ -71,6 +71,8 @@ pub(crate) struct Deployer {
     pub(crate) locks: DeployLocks,
     pub(crate) warm: WarmReleases,
     pub(crate) warm_window: Duration,
+    /// Each env's OFREP server; a deploy serves the new release's flags.
+    pub(crate) flags: crate::flag_servers::FlagServers,
 }
 
 /// One deploy, ready to run: checked, recorded, the env locked.
@@ -305,7 +307,7 @@ impl Deployer {
                 ),
             )
         })?;
-        let to_spec = spec.env(env).map_err(|error| {
+        let mut to_spec = spec.env(env).map_err(|error| {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,
                 "env_not_declared",
@@ -316,6 +318,8 @@ impl Deployer {
                 spec.env_names().join(", ")
             ))
         })?;
+        // The new release's flags (run-time values kept) are served from here on.
+        self.flags.serve(&mut to_spec).await?;
         let to = ReleaseRef::new(release.version.clone(), release.digest.clone());
         let from = record.as_ref().map(env_release);
         let mut plan = DeployPlan::new(&to_spec, from.clone(), to.clone(), strategy);

@@ -33,6 +33,13 @@ pub enum DaemonError {
     },
     #[error("serving the control API failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot read or create the flags token {path}: {source}")]
+    FlagsToken {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen for env `{env}`'s flags on 127.0.0.1: {source}")]
+    BindFlags { env: String, source: std::io::Error },
     #[error("cannot start the daemon `{exe} serve`: {source}")]
     SpawnDaemon {
         exe: PathBuf,

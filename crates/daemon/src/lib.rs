@@ -27,6 +27,7 @@ mod deploy_record;
 mod deployer;
 mod env_routes;
 mod error;
+mod flag_servers;
 mod home;
 mod local_target;
 mod persist;
@@ -46,5 +47,8 @@ pub use daemon::{DaemonConfig, STORE_FILE, run};
 pub use daytwo_proxy::ProxyError;
 pub use deployer::WARM_WINDOW_VAR;
 pub use error::DaemonError;
+pub use flag_servers::{
+    FLAG_VAR_PREFIX, FLAGS_TOKEN_FILE, FLAGS_TOKEN_VAR, FLAGS_URL_VAR, OFREP_ENDPOINT_VAR,
+};
 pub use home::{LOCK_FILE, default_home};
 pub use proxy_process::{PROXY_LOG_FILE, PROXY_START_TIMEOUT, ProxyStartError, run_proxy};

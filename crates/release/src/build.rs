@@ -97,7 +97,18 @@ pub fn build(
         created,
         git: git_info,
         spec: portable_spec(spec),
-        flags: Vec::new(),
+        flags: spec
+            .flags
+            .values()
+            .map(|flag| {
+                serde_json::json!({
+                    "name": flag.name,
+                    "type": flag.kind,
+                    "description": flag.description,
+                    "default": flag.default,
+                })
+            })
+            .collect(),
         migrations: Vec::new(),
         entries: artifacts.iter().map(|a| a.entry.clone()).collect(),
     };

@@ -29,7 +29,7 @@ pub struct Manifest {
     pub git: Option<GitInfo>,
     /// The effective spec, with portable paths (see [`portable_spec`]).
     pub spec: Spec,
-    /// Feature flags of the release (empty until flags land).
+    /// Feature flags the release declares: `{name, type, description, default}`.
     pub flags: Vec<serde_json::Value>,
     /// Schema migrations of the release (empty until migrations land).
     pub migrations: Vec<serde_json::Value>,

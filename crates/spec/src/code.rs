@@ -29,6 +29,8 @@ pub const ZERO_HTTP_REPLICAS: &str = "spec::zero_http_replicas";
 pub const MULTIPLE_HTTP_PROCESSES: &str = "spec::multiple_http_processes";
 /// An `[env.NAME.process.P]` overlay names a process that does not exist.
 pub const UNKNOWN_PROCESS: &str = "spec::unknown_process";
+/// `[migrations] database` is not a `sqlite:` or `postgres://` URL.
+pub const INVALID_DATABASE_URL: &str = "spec::invalid_database_url";
 /// Two envs listen on the same port.
 pub const DUPLICATE_PORT: &str = "spec::duplicate_port";
 /// `listen` is not a socket address.
@@ -93,6 +95,7 @@ pub const ALL: &[&str] = &[
     MULTIPLE_HTTP_PROCESSES,
     UNKNOWN_PROCESS,
     DUPLICATE_PORT,
+    INVALID_DATABASE_URL,
     INVALID_LISTEN,
     MISSING_HEALTH_PROBE,
     AMBIGUOUS_HEALTH_PROBE,
@@ -115,4 +118,20 @@ pub const ALL: &[&str] = &[
     PROCFILE_INVALID_LINE,
     PROCFILE_DUPLICATE_PROCESS,
     PROCFILE_EMPTY,
+    // Flags (docs/flags.md).
+    UNKNOWN_FLAG_TYPE,
+    INVALID_FLAG_VALUE,
+    UNKNOWN_VARIANT,
+    INVALID_PERCENTAGE,
+    INVALID_RULE,
+    INVALID_EXPIRES,
+    FLAG_EXPIRED,
+    UNKNOWN_FLAG,
+    EMPTY_DESCRIPTION,
 ];
+
+// The flag codes live beside the flag model; they are spec codes like any other.
+pub use crate::flag::flag_code::{
+    EMPTY_DESCRIPTION, FLAG_EXPIRED, INVALID_EXPIRES, INVALID_FLAG_VALUE, INVALID_PERCENTAGE,
+    INVALID_RULE, UNKNOWN_FLAG, UNKNOWN_FLAG_TYPE, UNKNOWN_VARIANT,
+};

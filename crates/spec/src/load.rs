@@ -5,7 +5,7 @@ use crate::code;
 use crate::diagnostic::{SpecDiagnostic, SpecProblem, SpecReport};
 use crate::error::SpecError;
 use crate::model::Spec;
-use crate::resolve::{has_errors, resolve, tidy};
+use crate::resolve::{expiry_warnings, has_errors, resolve, tidy};
 use crate::walk::Walker;
 use std::path::{Path, PathBuf};
 
@@ -83,6 +83,7 @@ fn parse(
     let mut problems = walker.problems;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let spec = resolve(&raw, file, &dir, &mut problems);
+    problems.extend(expiry_warnings(&raw, &today()));
     let problems = tidy(problems);
     if has_errors(&problems) {
         return Err(invalid(problems));
@@ -97,6 +98,11 @@ fn parse(
             .unwrap_or_default(),
         warnings_report,
     })
+}
+
+/// Today's date in the local time zone, `YYYY-MM-DD` (flag expiry).
+fn today() -> String {
+    jiff::ZonedDateTime::now().date().to_string()
 }
 
 fn syntax_problem(error: &toml::de::Error) -> SpecProblem {

@@ -57,6 +57,17 @@ pub struct Spec {
     /// Each declared env's effective checks (overlay applied).
     #[serde(default)]
     pub env_checks: BTreeMap<String, ChecksSpec>,
+    /// `[migrations]` as written at the top level; `None` when absent
+    /// (see [`Spec::migrations_for`]).
+    #[serde(default)]
+    pub migrations: Option<MigrationsSpec>,
+    /// Each declared env's effective `[migrations]` (overlay applied), for
+    /// the envs that have one.
+    #[serde(default)]
+    pub env_migrations: BTreeMap<String, MigrationsSpec>,
+    /// `[flags.NAME]` as declared, by name (docs/flags.md).
+    #[serde(default)]
+    pub flags: BTreeMap<String, crate::flag::FlagSpec>,
 }
 
 impl Spec {
@@ -64,6 +75,17 @@ impl Spec {
     /// env is declared, else the top-level `[checks]`.
     pub fn checks_for(&self, name: &str) -> &ChecksSpec {
         self.env_checks.get(name).unwrap_or(&self.checks)
+    }
+
+    /// The effective `[migrations]` of env `name`: its
+    /// `[env.NAME.migrations]` overlay applied when the env is declared,
+    /// else the top-level `[migrations]`; `None` when the app has none.
+    pub fn migrations_for(&self, name: &str) -> Option<&MigrationsSpec> {
+        if self.envs.contains_key(name) {
+            self.env_migrations.get(name)
+        } else {
+            self.migrations.as_ref()
+        }
     }
 }
 
@@ -76,6 +98,17 @@ pub struct BuildSpec {
     /// normalised to `/`-separated paths without `./`, trailing `/` or `..`
     /// (e.g. `app.py`, `static`). Never empty.
     pub artifacts: Vec<String>,
+}
+
+/// `[migrations]`: the app's SQL migrations and the database they target
+/// (docs/migrations.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationsSpec {
+    /// The migration directory, resolved against the spec's directory.
+    pub dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…` (already interpolated); `None`
+    /// when not written (lint only, nothing to run against).
+    pub database: Option<String>,
 }
 
 /// `[checks]`: what a new release must pass before it receives traffic.
@@ -106,6 +139,10 @@ pub struct EnvSpec {
     pub listen: Option<SocketAddr>,
     /// Processes by name, in name order.
     pub processes: BTreeMap<String, ProcessSpec>,
+    /// Every declared flag as this env serves it (`[env.NAME.flags]`
+    /// applied), by name.
+    #[serde(default)]
+    pub flags: BTreeMap<String, crate::flag::EnvFlag>,
 }
 
 impl EnvSpec {

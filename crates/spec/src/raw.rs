@@ -35,6 +35,10 @@ pub(crate) struct RawSpec {
     pub envs: BTreeMap<String, RawEnv>,
     pub build: Option<RawBuild>,
     pub checks: RawChecks,
+    /// `[migrations]` as written.
+    pub migrations: Option<RawMigrations>,
+    /// `[flags]` as written.
+    pub flags: RawFlags,
 }
 
 /// `[build]` as written.
@@ -47,6 +51,16 @@ pub(crate) struct RawBuild {
     pub artifacts_written: bool,
     /// The artifacts that are valid, normalised; the span is the list's.
     pub artifacts: Option<Located<Vec<String>>>,
+}
+
+/// `[migrations]` or `[env.NAME.migrations]` as written.
+#[derive(Debug, Default)]
+pub(crate) struct RawMigrations {
+    /// Span of the `migrations` key.
+    pub key_span: Range<usize>,
+    pub field: String,
+    pub dir: Option<Located<String>>,
+    pub database: Option<Located<String>>,
 }
 
 /// `[checks]` or `[env.NAME.checks]` as written.
@@ -106,4 +120,31 @@ pub(crate) struct RawEnv {
     /// Overlay layers by process name.
     pub processes: BTreeMap<String, RawProcess>,
     pub checks: RawChecks,
+    pub migrations: Option<RawMigrations>,
+    /// `[env.NAME.flags]` entries by flag name.
+    pub flags: BTreeMap<String, RawFlagOverride>,
+}
+
+/// `[flags]` as written: each declaration that has every required key
+/// (already checked on its own), and where each flag field was written so
+/// problems found later can point at it.
+#[derive(Debug, Default)]
+pub(crate) struct RawFlags {
+    pub declared: BTreeMap<String, crate::flag::FlagSpec>,
+    /// Every flag name written, also those whose declaration is incomplete
+    /// (so env entries naming them are not "unknown").
+    pub written: Vec<String>,
+    /// Field path (`flags.checkout.rules[0]`) → span.
+    pub spans: BTreeMap<String, Range<usize>>,
+}
+
+/// One `[env.E.flags] NAME = …` entry.
+#[derive(Debug)]
+pub(crate) struct RawFlagOverride {
+    /// `env.E.flags.NAME`.
+    pub field: String,
+    pub key_span: Range<usize>,
+    pub overlay: crate::flag::FlagOverride,
+    /// Field path (`env.E.flags.NAME.value`) → span.
+    pub spans: BTreeMap<String, Range<usize>>,
 }

@@ -10,19 +10,25 @@
 
 use crate::code;
 use crate::diagnostic::{Severity, SpecProblem};
-use crate::model::{BuildSpec, ChecksSpec};
+use crate::model::{BuildSpec, ChecksSpec, MigrationsSpec};
 use crate::model::{
     DEFAULT_ENV, DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_TIMEOUT, DEFAULT_HEALTHY_THRESHOLD,
     DEFAULT_REPLICAS, DEFAULT_SMOKE_TIMEOUT, DEFAULT_START_PERIOD, DEFAULT_STOP_SIGNAL,
     DEFAULT_STOP_TIMEOUT, DEFAULT_UNHEALTHY_THRESHOLD, EnvSpec, HealthCheck, ProcessSpec,
     RestartPolicy, SmokeCheck, Spec,
 };
-use crate::raw::{Located, RawBuild, RawChecks, RawEnv, RawHealth, RawProcess, RawSpec};
+use crate::raw::{
+    Located, RawBuild, RawChecks, RawEnv, RawHealth, RawMigrations, RawProcess, RawSpec,
+};
 use crate::suggest::closest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
+
+mod flags;
+
+pub(crate) use flags::expiry_warnings;
 
 /// Where a problem about something not written at all is pointed at.
 const START_OF_FILE: Range<usize> = 0..0;
@@ -47,10 +53,19 @@ pub(crate) fn resolve(
     let base = context.env(DEFAULT_ENV, None, problems);
     let mut envs = BTreeMap::new();
     let mut env_checks = BTreeMap::new();
+    let mut env_migrations = BTreeMap::new();
     for (name, env) in &raw.envs {
         check_overlay_processes(raw, env, problems);
         envs.insert(name.clone(), context.env(name, Some(env), problems));
         env_checks.insert(name.clone(), checks(&raw.checks, Some(&env.checks)));
+        if let Some(spec) = migrations(
+            raw.migrations.as_ref(),
+            env.migrations.as_ref(),
+            dir,
+            problems,
+        ) {
+            env_migrations.insert(name.clone(), spec);
+        }
     }
     check_duplicate_ports(raw, problems);
     Spec {
@@ -62,6 +77,9 @@ pub(crate) fn resolve(
         build: raw.build.as_ref().and_then(|b| build(b, problems)),
         checks: checks(&raw.checks, None),
         env_checks,
+        migrations: migrations(raw.migrations.as_ref(), None, dir, problems),
+        env_migrations,
+        flags: raw.flags.declared.clone(),
     }
 }
 
@@ -95,6 +113,41 @@ fn build(raw: &RawBuild, problems: &mut Vec<SpecProblem>) -> Option<BuildSpec> {
     Some(BuildSpec {
         command: raw.command.as_ref().map(|c| c.value.clone()),
         artifacts,
+    })
+}
+
+/// `[migrations]` with an env's `[env.NAME.migrations]` merged over it key
+/// by key. `dir` is required once either is written; it is reported once,
+/// on the base table (or on the overlay when there is no base table).
+fn migrations(
+    base: Option<&RawMigrations>,
+    overlay: Option<&RawMigrations>,
+    spec_dir: &Path,
+    problems: &mut Vec<SpecProblem>,
+) -> Option<MigrationsSpec> {
+    let written = overlay.or(base)?;
+    let dir = overlay
+        .and_then(|o| o.dir.as_ref())
+        .or(base.and_then(|b| b.dir.as_ref()));
+    let database = overlay
+        .and_then(|o| o.database.as_ref())
+        .or(base.and_then(|b| b.database.as_ref()));
+    let Some(dir) = dir else {
+        let report_here = base.is_none() || overlay.is_none();
+        if report_here {
+            problems.push(
+                SpecProblem::error(code::MISSING_KEY, format!("`[{}]` has no `dir`", written.field))
+                    .field(format!("{}.dir", written.field))
+                    .span(written.key_span.clone())
+                    .label("no `dir`")
+                    .hint("add `dir = \"migrations\"`: the directory of NNNN_name.sql files, relative to daytwo.toml"),
+            );
+        }
+        return None;
+    };
+    Some(MigrationsSpec {
+        dir: spec_dir.join(&dir.value),
+        database: database.map(|d| d.value.clone()),
     })
 }
 
@@ -356,6 +409,7 @@ impl Context<'_> {
             dir: self.dir.to_path_buf(),
             listen: listen.map(|l| l.value),
             processes,
+            flags: flags::env_flags(self.raw, overlay, problems),
         }
     }
 }

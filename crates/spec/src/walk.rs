@@ -9,7 +9,7 @@ use crate::diagnostic::SpecProblem;
 use crate::interpolate::{self, Context, InterpolationError};
 use crate::model::{HealthProbe, MAX_REPLICAS};
 use crate::raw::{
-    Located, RawBuild, RawChecks, RawEnv, RawHealth, RawProcess, RawRestart, RawSpec,
+    Located, RawBuild, RawChecks, RawEnv, RawHealth, RawMigrations, RawProcess, RawRestart, RawSpec,
 };
 use crate::signal::{STOP_SIGNALS, normalize_signal};
 use crate::size::parse_size;
@@ -21,9 +21,21 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+mod flags;
+
+pub(crate) use flags::locate as locate_flag_problem;
+
 type Value<'i> = Spanned<DeValue<'i>>;
 
-pub(crate) const TOP_KEYS: &[&str] = &["app", "process", "env", "build", "checks"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "app",
+    "process",
+    "env",
+    "build",
+    "checks",
+    "migrations",
+    "flags",
+];
 pub(crate) const APP_KEYS: &[&str] = &["name"];
 pub(crate) const PROCESS_KEYS: &[&str] = &[
     "command",
@@ -53,9 +65,10 @@ pub(crate) const RESTART_KEYS: &[&str] = &[
     "crashloop_window",
     "reset_after",
 ];
-pub(crate) const ENV_KEYS: &[&str] = &["listen", "process", "checks"];
+pub(crate) const ENV_KEYS: &[&str] = &["listen", "process", "checks", "migrations", "flags"];
 pub(crate) const BUILD_KEYS: &[&str] = &["command", "artifacts"];
 pub(crate) const CHECKS_KEYS: &[&str] = &["smoke", "smoke_timeout"];
+pub(crate) const MIGRATIONS_KEYS: &[&str] = &["dir", "database"];
 
 /// The longest app, process or env name.
 const MAX_NAME_LEN: usize = 63;
@@ -196,6 +209,12 @@ impl<'a> Walker<'a> {
         if let Some(value) = root.get("checks") {
             raw.checks = self.checks(value, "checks");
         }
+        if let Some(value) = root.get("flags") {
+            raw.flags = self.flags(value);
+        }
+        if let Some((key, value)) = root.get_key_value("migrations") {
+            raw.migrations = self.migrations(key.span(), value, "migrations");
+        }
         if let Some(value) = root.get("env")
             && let Some(envs) = self.table(value, "env")
         {
@@ -231,6 +250,12 @@ impl<'a> Walker<'a> {
         }
         if let Some(checks) = table.get("checks") {
             env.checks = self.checks(checks, &join(&field, "checks"));
+        }
+        if let Some(flags) = table.get("flags") {
+            env.flags = self.env_flags(flags, &join(&field, "flags"));
+        }
+        if let Some((key, value)) = table.get_key_value("migrations") {
+            env.migrations = self.migrations(key.span(), value, &join(&field, "migrations"));
         }
         if let Some(processes) = table.get("process") {
             let process_field = join(&field, "process");
@@ -326,6 +351,50 @@ impl<'a> Walker<'a> {
             }
         }
         checks
+    }
+
+    /// `[migrations]` / `[env.NAME.migrations]`: `dir` and `database`
+    /// (both `${VAR}`-interpolated). What is required is decided by the
+    /// resolver, which sees the overlay and the base together.
+    fn migrations(
+        &mut self,
+        key_span: Range<usize>,
+        value: &Value<'_>,
+        field: &str,
+    ) -> Option<RawMigrations> {
+        let table = self.table(value, field)?;
+        self.unknown_keys(table, MIGRATIONS_KEYS, field);
+        let mut migrations = RawMigrations {
+            key_span,
+            field: field.to_string(),
+            ..RawMigrations::default()
+        };
+        for (key, value) in table.iter() {
+            let key_field = join(field, key.get_ref());
+            match key.get_ref().as_ref() {
+                "dir" => migrations.dir = self.string(value, &key_field, Context::Value),
+                "database" => {
+                    migrations.database = self.string(value, &key_field, Context::Value);
+                    if let Some(url) = &migrations.database
+                        && !is_database_url(&url.value)
+                    {
+                        self.problems.push(
+                            SpecProblem::error(
+                                code::INVALID_DATABASE_URL,
+                                format!("`{key_field}` is not a database URL daytwo can migrate"),
+                            )
+                            .field(&key_field)
+                            .span(url.span.clone())
+                            .label("expected sqlite:// or postgres://")
+                            .hint("write sqlite://PATH (e.g. \"sqlite://data/app.db\") or postgres://USER@HOST:PORT/DB, usually \"${DATABASE_URL}\""),
+                        );
+                        migrations.database = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(migrations)
     }
 
     fn processes(
@@ -909,4 +978,10 @@ impl<'a> Walker<'a> {
             );
         }
     }
+}
+
+/// A URL the migration runner understands: `sqlite:…`, `postgres://…` or
+/// `postgresql://…`.
+fn is_database_url(url: &str) -> bool {
+    url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

@@ -1,14 +1,14 @@
 //! daytwo's durable state in one SQLite file (`$DAYTWO_HOME/state.db`, WAL
 //! mode): the envs that are up (their spec, release and routing), the last
 //! known status of each replica, the event log, the imported releases and
-//! the deploy history.
+//! the deploy history, flag changes made at run time and each env's OFREP port.
 //!
 //! ```text
 //! daemon ──(blocking thread)──> Store ──> envs · replicas · events (SQLite)
 //! ```
 //!
 //! One module per table family (`envs`, `replicas`, `events`, `releases`,
-//! `deployments`); the schema is
+//! `deployments`, `flags`); the schema is
 //! versioned with `PRAGMA user_version` (`migrations`). The store knows nothing
 //! of the engine: replica statuses are opaque JSON documents keyed by
 //! `(env, process, replica)`, which the daemon (de)serializes.
@@ -19,6 +19,7 @@
 mod deployments;
 mod envs;
 mod events;
+mod flags;
 mod migrations;
 mod releases;
 mod replicas;
@@ -26,6 +27,7 @@ mod replicas;
 pub use deployments::{DeployedRelease, DeploymentEnd, DeploymentRecord, RUNNING};
 pub use envs::EnvRecord;
 pub use events::{DEFAULT_EVENT_RETENTION, EventRecord, NewEvent};
+pub use flags::{FlagChangeRecord, NewFlagChange};
 pub use migrations::SCHEMA_VERSION;
 pub use releases::ReleaseRecord;
 pub use replicas::ReplicaRecord;

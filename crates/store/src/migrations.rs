@@ -71,6 +71,22 @@ const MIGRATIONS: &[&str] = &[
         plan_json    TEXT
     ) STRICT;
     CREATE INDEX deployments_by_env ON deployments (env, id);",
+    // 3: flag changes made at run time; each env's OFREP port.
+    "CREATE TABLE flag_changes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        env        TEXT NOT NULL,
+        flag       TEXT NOT NULL,
+        old_json   TEXT NOT NULL,
+        new_json   TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        at         TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX flag_changes_by_env ON flag_changes (env, flag, id);
+    CREATE TABLE flag_servers (
+        env        TEXT PRIMARY KEY NOT NULL,
+        port       INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes and understands.
@@ -132,7 +148,15 @@ mod tests {
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
         assert_eq!(
             tables(&conn),
-            ["deployments", "envs", "events", "releases", "replicas"]
+            [
+                "deployments",
+                "envs",
+                "events",
+                "flag_changes",
+                "flag_servers",
+                "releases",
+                "replicas"
+            ]
         );
     }
 

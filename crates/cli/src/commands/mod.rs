@@ -6,10 +6,12 @@ mod deploy;
 mod down;
 mod env;
 mod events;
+mod flags;
 mod history;
 mod init;
 mod keys;
 mod logs;
+mod migrate;
 mod proxy;
 mod ps;
 mod releases;
@@ -18,8 +20,11 @@ mod status;
 mod up;
 
 use crate::cli::{Cli, Command, EnvCommand, KeysCommand};
+
 use crate::context::Context;
+pub use flags::FlagsArgs;
 use miette::Result;
+pub use migrate::MigrateCommand;
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let context = Context::new(cli.home);
@@ -43,6 +48,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Promote(args) => deploy::promote(&context, args).await,
         Command::Rollback(args) => deploy::rollback(&context, args).await,
         Command::History(args) => history::run(&context, args).await,
+        Command::Flags(args) => flags::run(&context, args).await,
+        Command::Migrate(command) => migrate::run(command),
         Command::Proxy => proxy::run(&context).await,
     }
 }

@@ -3,7 +3,9 @@
 
 mod app;
 mod deploys;
+mod flags;
 mod lifecycle;
+mod migrate;
 mod proxy;
 mod readoption;
 mod releases;

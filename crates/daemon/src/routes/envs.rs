@@ -28,13 +28,15 @@ pub(super) async fn up(
     Path(env): Path<String>,
     request: Result<Json<UpRequest>, JsonRejection>,
 ) -> Result<Json<EnvReplicas>, ApiError> {
-    let Json(UpRequest { spec, release }) = request?;
+    let Json(UpRequest { mut spec, release }) = request?;
     if spec.env != env {
         return Err(ApiError::bad_request(format!(
             "the request is for env `{env}` but its spec is env `{}`",
             spec.env
         )));
     }
+    // Flags are served before replicas start: they get the URL and values.
+    state.flags.serve(&mut spec).await?;
     let spec_json = serde_json::to_string(&spec)
         .map_err(|error| ApiError::bad_request(format!("the spec cannot be stored: {error}")))?;
     let route = EnvRoute::of(&spec);
@@ -142,6 +144,7 @@ pub(super) async fn down(
     if let Err(error) = state.routes.remove_env(&env).await {
         tracing::error!("cannot remove the listener of env `{env}`: {error}");
     }
+    state.flags.stop(&env).await;
     let name = env.clone();
     state
         .store

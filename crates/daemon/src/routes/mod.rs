@@ -4,12 +4,14 @@
 mod deploys;
 mod envs;
 mod events;
+mod flags;
 mod logs;
 mod releases;
 mod status;
 
 use crate::api_error::ApiError;
 use crate::deployer::Deployer;
+use crate::flag_servers::FlagServers;
 use crate::persist::PersistHandle;
 use crate::route_sync::RouteSync;
 use crate::store_handle::StoreHandle;
@@ -32,6 +34,8 @@ pub(crate) struct AppState {
     pub(crate) started_at: jiff::Timestamp,
     /// Deploys, promotes, rollbacks and their history.
     pub(crate) deployer: Deployer,
+    /// Each env's OFREP server.
+    pub(crate) flags: FlagServers,
     /// Cancelled by `POST /v1/shutdown`, or by the daemon's owner.
     pub(crate) shutdown: CancellationToken,
 }
@@ -46,6 +50,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/envs/{env}/promote", post(deploys::promote))
         .route("/v1/envs/{env}/rollback", post(deploys::rollback))
         .route("/v1/history", get(deploys::history))
+        .route("/v1/flags", get(flags::list))
+        .route("/v1/flags/history", get(flags::history))
+        .route("/v1/envs/{env}/flags/{name}", post(flags::set))
         .route("/v1/releases", get(releases::list).post(releases::import))
         .route("/v1/logs", get(logs::logs))
         .route("/v1/events", get(events::events))

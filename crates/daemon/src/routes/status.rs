@@ -17,6 +17,13 @@ pub(super) async fn status(State(state): State<AppState>) -> Result<Json<Status>
     let metrics_url = ProxyInfo::load(&state.home)
         .ok()
         .map(|info| info.metrics_url);
+    let flag_handles = state.flags.handles().await;
+    let mut flag_urls = std::collections::BTreeMap::new();
+    for env in flag_handles.keys() {
+        if let Some(url) = state.flags.url(env).await {
+            flag_urls.insert(env.clone(), url);
+        }
+    }
     let envs = records
         .into_iter()
         .map(|record| {
@@ -38,6 +45,7 @@ pub(super) async fn status(State(state): State<AppState>) -> Result<Json<Status>
                 .count() as u32;
             EnvStatus {
                 metrics_url: record.listen.as_ref().and(metrics_url.clone()),
+                flags_url: flag_urls.get(&record.name).cloned(),
                 name: record.name,
                 app: record.app,
                 listen: record.listen,

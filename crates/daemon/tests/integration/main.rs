@@ -8,6 +8,7 @@ mod background;
 mod deploy;
 mod deploy_fixture;
 mod envs;
+mod flags;
 mod http_app;
 mod logs;
 mod proxy;

@@ -233,6 +233,7 @@ pub fn env_spec(env: &str, dir: &Path, processes: Vec<ProcessSpec>) -> EnvSpec {
             .into_iter()
             .map(|process| (process.name.clone(), process))
             .collect(),
+        flags: Default::default(),
     }
 }
 

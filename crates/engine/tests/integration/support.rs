@@ -261,6 +261,7 @@ pub fn env_spec(dir: &Path, processes: Vec<ProcessSpec>) -> EnvSpec {
             .into_iter()
             .map(|process| (process.name.clone(), process))
             .collect(),
+        flags: Default::default(),
     }
 }
 

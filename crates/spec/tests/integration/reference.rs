@@ -49,6 +49,8 @@ fn every_key_is_documented() {
         "artifacts",
         "smoke",
         "smoke_timeout",
+        "dir",
+        "database",
     ];
     for key in keys {
         assert!(
