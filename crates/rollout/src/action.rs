@@ -13,7 +13,9 @@
 //! | `Drain` | `Drained` |
 //! | `StopCandidates`, `StopOld` | `Stopped` |
 //! | `CollectLogs` | `Logs` |
+//! | `Analyze` | `Verdict` |
 
+use crate::analysis::{GuardConfig, LookBudget, SampleRequest, Verdict};
 use crate::plan::SmokeCheck;
 use crate::release::ReleaseRef;
 use crate::routing::Routing;
@@ -22,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// One piece of I/O the machine wants done next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Start `count` replicas of `process` running `release`, off-traffic
     /// (not routable until a `SetRoutes` says so).
@@ -54,6 +56,21 @@ pub enum Action {
     StopOld { replicas: Vec<ReplicaKey> },
     /// Fetch the last `last_n` log lines of a replica that failed.
     CollectLogs { replica: ReplicaKey, last_n: usize },
+    /// One look of the canary analysis: collect the samples of the window
+    /// and evaluate the guards (answered by [`Input::Verdict`]).
+    Analyze(Box<AnalysisRequest>),
+}
+
+/// Everything one look of the canary analysis needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisRequest {
+    /// What to collect (the window and the replicas of each group).
+    pub samples: SampleRequest,
+    pub guards: GuardConfig,
+    /// The α budget of the whole canary (see [`LookBudget`]).
+    pub budget: LookBudget,
+    /// 1-based number of this look in the step (extensions included).
+    pub look: u32,
 }
 
 impl Action {
@@ -91,6 +108,10 @@ impl Action {
                 format!("stop {}", list(replicas))
             }
             Self::CollectLogs { replica, .. } => format!("collect logs of {replica}"),
+            Self::Analyze(request) => format!(
+                "analyse the canary at {}% (look {})",
+                request.samples.weight_percent, request.look
+            ),
         }
     }
 }
@@ -101,7 +122,7 @@ fn list(replicas: &[ReplicaKey]) -> String {
 }
 
 /// What happened when an [`Action`] was performed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     Started {
         replicas: Vec<ReplicaKey>,
@@ -116,6 +137,8 @@ pub enum Input {
     },
     Stopped,
     Logs(Vec<String>),
+    /// The conclusion of one look of the canary analysis.
+    Verdict(Verdict),
     /// The target could not perform the action.
     ActionFailed {
         error: String,

@@ -15,7 +15,12 @@
 //! - **Switch**: blue-green moves all traffic with one routing change;
 //!   rolling admits one candidate, then removes and drains one old replica,
 //!   and repeats. The candidates' health is checked before every change, and
-//!   before the final one that makes the candidate the stable group.
+//!   before the final one that makes the candidate the stable group. A
+//!   canary sets each step's weights (stable 100 − w, candidate w), holds
+//!   the step while looking at the analysis every `analysis_interval`, and
+//!   goes on when the step's last look passes; a failing look aborts at
+//!   once, an inconclusive end extends the step up to `max_extensions`
+//!   times, then fails closed.
 //! - **Retire**: the old workers stop; the old HTTP replicas stay warm
 //!   (unroutable) for the warm window, or stop now when it is zero.
 //! - **Abort**: collect the failing replica's logs, restore the routing of
@@ -24,9 +29,10 @@
 //! The machine asks for one [`Action`] at a time and is fed its [`Input`]
 //! (see [`crate::action`]); time comes in as `now`. Nothing here awaits.
 
-use crate::action::{Action, Input, ReplicaHealth};
+use crate::action::{Action, AnalysisRequest, Input, ReplicaHealth};
+use crate::analysis::{Decision, LookBudget, SampleRequest, Verdict};
 use crate::outcome::{DeployOutcome, Failure, FailureReason, WarmRelease};
-use crate::plan::{DeployPlan, FAILURE_LOG_LINES, HEALTH_POLL_INTERVAL, Strategy};
+use crate::plan::{CanaryStep, DeployPlan, FAILURE_LOG_LINES, HEALTH_POLL_INTERVAL, Strategy};
 use crate::routing::{RouteGroup, Routing};
 use daytwo_types::ReplicaKey;
 use std::collections::BTreeSet;
@@ -37,7 +43,7 @@ mod tests;
 
 /// What the caller does next: perform an action and feed its input back, or
 /// stop because the deploy is over.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     Act(Action),
     Finished(DeployOutcome),
@@ -129,7 +135,22 @@ struct Switch {
     new_routable: BTreeSet<ReplicaKey>,
     /// Blue-green: the one big move is done.
     switched_all: bool,
+    /// Canary: the index of the next step to consider.
+    next_step: usize,
+    /// Canary: the step being held.
+    hold: Option<Hold>,
     waiting: SwitchWait,
+}
+
+/// A canary step being held and analysed.
+#[derive(Debug, Clone)]
+struct Hold {
+    step: usize,
+    /// The routing change of the step: the analysis window's start.
+    started: Instant,
+    until: Instant,
+    looks: u32,
+    extensions: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +161,12 @@ enum SwitchWait {
     Routes(Move),
     /// `Drained` of old replicas that left routing.
     Drain,
+    /// Canary: `Tick` of the wait before the next look.
+    Hold,
+    /// Canary: `Verdict` of a look.
+    Verdict,
+    /// Canary: `Drained` of the old replicas after the final change.
+    DrainThenRetire,
 }
 
 /// One routing change of the switch.
@@ -151,6 +178,8 @@ enum Move {
     Remove(ReplicaKey),
     /// Blue-green: every candidate routable, the old group at weight 0.
     SwitchAll,
+    /// Canary: every candidate routable at this step's weight.
+    Canary(usize),
     /// The candidates become the stable group at 100 %.
     Finalize,
 }
@@ -409,6 +438,8 @@ impl Deploy {
             old_routable: self.old.http.clone(),
             new_routable: BTreeSet::new(),
             switched_all: false,
+            next_step: 0,
+            hold: None,
             waiting: SwitchWait::Drain,
         };
         self.next_move(switch)
@@ -420,9 +451,19 @@ impl Deploy {
 
     /// Decides the next routing change and checks the candidates first.
     fn next_move(&mut self, mut switch: Switch) -> Step {
-        let next = match self.plan.strategy {
-            Strategy::BlueGreen if !switch.switched_all => Move::SwitchAll,
-            Strategy::BlueGreen => Move::Finalize,
+        let next = match &self.plan.strategy {
+            // With no stable replicas there is nothing to compare with: a
+            // canary of a first deploy switches like blue-green.
+            Strategy::Canary { steps } if !self.old.http.is_empty() => steps
+                .iter()
+                .enumerate()
+                .skip(switch.next_step)
+                .find(|(_, step)| (1..100).contains(&step.weight_percent))
+                .map_or(Move::Finalize, |(index, _)| Move::Canary(index)),
+            Strategy::BlueGreen | Strategy::Canary { .. } if !switch.switched_all => {
+                Move::SwitchAll
+            }
+            Strategy::BlueGreen | Strategy::Canary { .. } => Move::Finalize,
             // Alternate: admit one, remove one. Admit first, so capacity
             // never drops below what it was.
             Strategy::Rolling => {
@@ -441,7 +482,7 @@ impl Deploy {
             }
         };
         let mut replicas: Vec<ReplicaKey> = match &next {
-            Move::SwitchAll => self.http_candidates().cloned().collect(),
+            Move::SwitchAll | Move::Canary(_) => self.http_candidates().cloned().collect(),
             _ => switch.new_routable.iter().cloned().collect(),
         };
         if let Move::Admit(key) = &next {
@@ -472,6 +513,9 @@ impl Deploy {
                         switch.new_routable = self.http_candidates().cloned().collect();
                         switch.switched_all = true;
                     }
+                    Move::Canary(_) => {
+                        switch.new_routable = self.http_candidates().cloned().collect();
+                    }
                     Move::Finalize => {}
                 }
                 let routing = match next {
@@ -479,6 +523,8 @@ impl Deploy {
                         Routing::only(self.plan.to.clone(), self.http_candidates().cloned())
                     }
                     Move::SwitchAll => self.split(&[], &switch.new_routable),
+                    Move::Canary(index) => self
+                        .canary_split(self.canary_step(index).weight_percent, &switch.new_routable),
                     Move::Admit(_) | Move::Remove(_) => {
                         self.split(&switch.old_routable, &switch.new_routable)
                     }
@@ -491,6 +537,30 @@ impl Deploy {
             (SwitchWait::Routes(done), Input::RoutesApplied) => {
                 let leaving: Vec<ReplicaKey> = match done {
                     Move::Admit(_) => return self.next_move(switch),
+                    Move::Canary(index) => {
+                        let duration = self.canary_step(index).duration;
+                        switch.hold = Some(Hold {
+                            step: index,
+                            started: now,
+                            until: now + duration,
+                            looks: 0,
+                            extensions: 0,
+                        });
+                        return self.hold(switch, now);
+                    }
+                    // A canary's old replicas leave routing only now.
+                    Move::Finalize
+                        if matches!(self.plan.strategy, Strategy::Canary { .. })
+                            && !switch.switched_all
+                            && !self.old.http.is_empty() =>
+                    {
+                        switch.waiting = SwitchWait::DrainThenRetire;
+                        self.state = State::Switch(switch);
+                        return Step::Act(Action::Drain {
+                            replicas: self.old.http.clone(),
+                            timeout: self.plan.drain_timeout,
+                        });
+                    }
                     Move::Finalize => return self.retire(now),
                     Move::Remove(key) => vec![key],
                     Move::SwitchAll => self.old.http.clone(),
@@ -508,11 +578,16 @@ impl Deploy {
             // An incomplete drain is not a failure: the timeout is the limit
             // the spec gives a request; the replica stays warm anyway.
             (SwitchWait::Drain, Input::Drained { .. }) => self.next_move(switch),
+            (SwitchWait::DrainThenRetire, Input::Drained { .. }) => self.retire(now),
+            (SwitchWait::Hold, Input::Tick) => self.analyze(switch, now),
+            (SwitchWait::Verdict, Input::Verdict(verdict)) => self.on_verdict(switch, verdict, now),
             (waiting, other) => {
                 let step = match waiting {
                     SwitchWait::Health(_) => "health check",
                     SwitchWait::Routes(_) => "set routes",
-                    SwitchWait::Drain => "drain",
+                    SwitchWait::Drain | SwitchWait::DrainThenRetire => "drain",
+                    SwitchWait::Hold => "wait",
+                    SwitchWait::Verdict => "canary analysis",
                 };
                 self.abort_on_target(step, other)
             }
@@ -535,6 +610,131 @@ impl Deploy {
                 weight_percent: new_percent,
                 routable: new.clone(),
             }),
+        }
+    }
+
+    // ----- Canary -----------------------------------------------------------
+
+    fn canary_steps(&self) -> &[CanaryStep] {
+        match &self.plan.strategy {
+            Strategy::Canary { steps } => steps,
+            Strategy::Rolling | Strategy::BlueGreen => &[],
+        }
+    }
+
+    fn canary_step(&self, index: usize) -> CanaryStep {
+        self.canary_steps()[index]
+    }
+
+    /// Looks planned over the whole canary: the α budget's denominator.
+    pub fn planned_looks(&self) -> u32 {
+        self.canary_steps()
+            .iter()
+            .filter(|step| (1..100).contains(&step.weight_percent))
+            .map(|step| self.plan.guards.looks_per_step(step.duration))
+            .fold(0u32, u32::saturating_add)
+    }
+
+    /// Every routable replica of both groups; the candidate at `weight`.
+    fn canary_split(&self, weight: u32, new: &BTreeSet<ReplicaKey>) -> Routing {
+        Routing {
+            stable: self.plan.from.clone().map(|release| RouteGroup {
+                release,
+                weight_percent: 100 - weight,
+                routable: self.old.http.iter().cloned().collect(),
+            }),
+            candidate: Some(RouteGroup {
+                release: self.plan.to.clone(),
+                weight_percent: weight,
+                routable: new.clone(),
+            }),
+        }
+    }
+
+    /// Waits until the next look of the held step.
+    fn hold(&mut self, mut switch: Switch, now: Instant) -> Step {
+        let until = switch.hold.as_ref().map_or(now, |hold| hold.until);
+        let next = (now + self.plan.guards.analysis_interval).min(until);
+        switch.waiting = SwitchWait::Hold;
+        self.state = State::Switch(switch);
+        Step::Act(Action::Wait { until: next })
+    }
+
+    fn analyze(&mut self, mut switch: Switch, now: Instant) -> Step {
+        let Some(hold) = &switch.hold else {
+            return self.abort_on_target("canary analysis", Input::Tick);
+        };
+        let request = AnalysisRequest {
+            samples: SampleRequest {
+                step: hold.step,
+                weight_percent: self.canary_step(hold.step).weight_percent,
+                from: hold.started,
+                to: now,
+                stable: self
+                    .plan
+                    .from
+                    .clone()
+                    .unwrap_or_else(|| self.plan.to.clone()),
+                stable_replicas: self.old.http.clone(),
+                candidate: self.plan.to.clone(),
+                candidate_replicas: self.http_candidates().cloned().collect(),
+            },
+            guards: self.plan.guards.clone(),
+            budget: LookBudget::new(self.plan.guards.alpha, self.planned_looks()),
+            look: hold.looks + 1,
+        };
+        switch.waiting = SwitchWait::Verdict;
+        self.state = State::Switch(switch);
+        Step::Act(Action::Analyze(Box::new(request)))
+    }
+
+    /// A failing look aborts at once; the step's last look decides between
+    /// the next step, an extension and failing closed.
+    fn on_verdict(&mut self, mut switch: Switch, verdict: Verdict, now: Instant) -> Step {
+        let Some(mut hold) = switch.hold.take() else {
+            return self.abort_on_target("canary analysis", Input::Verdict(verdict));
+        };
+        hold.looks += 1;
+        let step = self.canary_step(hold.step);
+        if let Some(report) = verdict.failing() {
+            let mut failure = Failure::new(
+                FailureReason::GuardFailed {
+                    guard: report.guard.to_string(),
+                    weight_percent: step.weight_percent,
+                    evidence: report.summary.clone(),
+                },
+                None,
+            );
+            failure.replica = report.replica.clone();
+            // The candidate's weight goes to 0 first; no log collection
+            // delays the restore (the evidence is the metrics).
+            return self.abort_from(failure, AbortStep::Restore);
+        }
+        if now < hold.until {
+            switch.hold = Some(hold);
+            return self.hold(switch, now);
+        }
+        match verdict.decision {
+            Decision::Pass => {
+                switch.next_step = hold.step + 1;
+                self.next_move(switch)
+            }
+            _ if hold.extensions < self.plan.guards.max_extensions => {
+                hold.extensions += 1;
+                hold.until = now + step.duration;
+                switch.hold = Some(hold);
+                self.hold(switch, now)
+            }
+            _ => {
+                let pending: Vec<String> = verdict.pending().map(ToString::to_string).collect();
+                let reason = FailureReason::AnalysisInconclusive {
+                    weight_percent: step.weight_percent,
+                    looks: hold.looks,
+                    extensions: hold.extensions,
+                    pending: pending.join("; "),
+                };
+                self.abort_from(Failure::new(reason, None), AbortStep::Restore)
+            }
         }
     }
 

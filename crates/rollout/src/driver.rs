@@ -7,6 +7,7 @@
 //! ```
 
 use crate::action::{Action, Input};
+use crate::analysis::{Guard, Verdict};
 use crate::deploy::{CurrentReplicas, Deploy, Phase, Step};
 use crate::outcome::{DeployOutcome, Failure, FailureReason, WarmRelease};
 use crate::plan::DeployPlan;
@@ -210,6 +211,18 @@ pub async fn perform<T: Target, C: Clock>(
         Action::CollectLogs { replica, last_n } => {
             target.replica_logs(&replica, last_n).await.map(Input::Logs)
         }
+        // Samples that cannot be collected make the look inconclusive, not
+        // the deploy failed: the step is extended, and fails closed at the
+        // limit.
+        Action::Analyze(request) => Ok(Input::Verdict(
+            match target.collect_samples(env, &request.samples).await {
+                Ok(samples) => request.guards.evaluate(&samples, request.budget),
+                Err(error) => Verdict::unavailable(
+                    Guard::Samples,
+                    format!("the samples could not be collected: {error}"),
+                ),
+            },
+        )),
     };
     result.unwrap_or_else(|error| Input::ActionFailed {
         error: error.to_string(),

@@ -3,7 +3,8 @@
 //! choice between a warm and a cold rollback ([`Rollback`]), the
 //! reconciliation of a deploy interrupted by a daemon crash ([`reconcile`]),
 //! the [`Target`] trait a backend implements, and an async driver
-//! ([`run_deploy`]) that loops the machine against a target.
+//! ([`run_deploy`]) that loops the machine against a target, and the
+//! canary [`analysis`] (guards, statistics, the steady-state watch).
 //!
 //! ```text
 //! DeployPlan ─> Deploy (sans-io) ─Action─> driver ─> Target (engine + proxy) ─Input─> Deploy ─> DeployOutcome
@@ -15,6 +16,7 @@
 //! docs/rollout.md describes the states, invariants and rules.
 
 pub mod action;
+pub mod analysis;
 mod deploy;
 mod driver;
 mod outcome;
@@ -25,7 +27,7 @@ mod rollback;
 mod routing;
 mod target;
 
-pub use action::{Action, Input, ReplicaHealth, SmokeResult};
+pub use action::{Action, AnalysisRequest, Input, ReplicaHealth, SmokeResult};
 pub use deploy::{CurrentReplicas, Deploy, Phase, Step};
 pub use driver::{
     DeployEvent, ReconcileError, apply_reconcile, current_replicas, drive, perform, run_deploy,
@@ -33,8 +35,9 @@ pub use driver::{
 };
 pub use outcome::{DeployOutcome, Failure, FailureReason, WarmRelease};
 pub use plan::{
-    DEFAULT_SMOKE_TIMEOUT, DEFAULT_WARM_WINDOW, DeployPlan, FAILURE_LOG_LINES,
-    HEALTH_POLL_INTERVAL, ProcessPlan, SmokeCheck, Strategy,
+    CanaryStep, DEFAULT_CANARY_WEIGHTS, DEFAULT_SMOKE_TIMEOUT, DEFAULT_STEP_DURATION,
+    DEFAULT_WARM_WINDOW, DeployPlan, FAILURE_LOG_LINES, HEALTH_POLL_INTERVAL, ProcessPlan,
+    SmokeCheck, Strategy,
 };
 pub use reconcile::{ObservedEnv, ObservedReplica, ReconcileDecision, Verdict, reconcile};
 pub use release::ReleaseRef;

@@ -39,6 +39,14 @@ impl DeployOutcome {
         matches!(self, Self::Succeeded { .. })
     }
 
+    /// The name of the canary guard that failed, for the history.
+    pub fn failed_guard(&self) -> Option<&str> {
+        match &self.failure()?.reason {
+            FailureReason::GuardFailed { guard, .. } => Some(guard),
+            _ => None,
+        }
+    }
+
     pub fn failure(&self) -> Option<&Failure> {
         match self {
             Self::Succeeded { .. } => None,
@@ -101,6 +109,25 @@ pub enum FailureReason {
     CandidateFailedDuringSwitch { state: ReplicaState, restarts: u32 },
     #[error("the warm replica is {state}, a warm rollback is not possible")]
     WarmReplicaUnhealthy { state: ReplicaState },
+    /// A canary guard found a regression; `evidence` is its summary with
+    /// the numbers.
+    #[error("the canary failed the {guard} guard at {weight_percent}%: {evidence}")]
+    GuardFailed {
+        guard: String,
+        weight_percent: u32,
+        evidence: String,
+    },
+    /// The canary analysis stayed inconclusive through every extension of a
+    /// step (too little data): failed closed.
+    #[error(
+        "the canary analysis at {weight_percent}% stayed inconclusive after {looks} look(s) and {extensions} extension(s): {pending}"
+    )]
+    AnalysisInconclusive {
+        weight_percent: u32,
+        looks: u32,
+        extensions: u32,
+        pending: String,
+    },
     #[error("{step} failed: {error}")]
     Target { step: String, error: String },
 }

@@ -4,6 +4,7 @@
 //! smoke check. Serializable, so the daemon can persist the plan of a running
 //! deploy and reconcile it after a crash.
 
+use crate::analysis::GuardConfig;
 use crate::release::ReleaseRef;
 use daytwo_spec::EnvSpec;
 use serde::{Deserialize, Serialize};
@@ -20,9 +21,13 @@ pub const DEFAULT_SMOKE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const HEALTH_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Log lines of the failing replica attached to a failed deploy.
 pub const FAILURE_LOG_LINES: usize = 50;
+/// How long each canary step is held (and analysed) by default.
+pub const DEFAULT_STEP_DURATION: Duration = Duration::from_secs(20);
+/// The candidate's share of requests at each canary step by default.
+pub const DEFAULT_CANARY_WEIGHTS: [u32; 3] = [10, 50, 100];
 
 /// How traffic moves from the old release to the new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// Replica by replica: one candidate becomes routable, then one old
@@ -31,13 +36,45 @@ pub enum Strategy {
     Rolling,
     /// All at once: one routing change moves every request to the candidates.
     BlueGreen,
+    /// Step by step: the candidates get a growing share of requests while
+    /// the stable replicas serve the rest; each step below 100 % is held
+    /// and analysed (`plan.guards`); a failing analysis rolls back.
+    Canary { steps: Vec<CanaryStep> },
+}
+
+/// One canary step: the candidate's share of requests, held this long.
+/// A step of 100 % is the promotion (not held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CanaryStep {
+    pub weight_percent: u32,
+    pub duration: Duration,
+}
+
+impl CanaryStep {
+    pub fn new(weight_percent: u32, duration: Duration) -> Self {
+        Self {
+            weight_percent,
+            duration,
+        }
+    }
 }
 
 impl Strategy {
-    pub fn as_str(self) -> &'static str {
+    /// A canary with these weights, each step held `duration`.
+    pub fn canary(weights: impl IntoIterator<Item = u32>, duration: Duration) -> Self {
+        Self::Canary {
+            steps: weights
+                .into_iter()
+                .map(|weight| CanaryStep::new(weight, duration))
+                .collect(),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
         match self {
             Self::Rolling => "rolling",
             Self::BlueGreen => "blue-green",
+            Self::Canary { .. } => "canary",
         }
     }
 }
@@ -55,8 +92,11 @@ impl FromStr for Strategy {
         match s {
             "rolling" => Ok(Self::Rolling),
             "blue-green" => Ok(Self::BlueGreen),
+            // The spec's `[rollout]` gives the steps; the name alone means
+            // the default steps.
+            "canary" => Ok(Self::canary(DEFAULT_CANARY_WEIGHTS, DEFAULT_STEP_DURATION)),
             other => Err(format!(
-                "unknown strategy `{other}` (expected `rolling` or `blue-green`)"
+                "unknown strategy `{other}` (expected `rolling`, `blue-green` or `canary`)"
             )),
         }
     }
@@ -91,7 +131,7 @@ impl SmokeCheck {
 }
 
 /// Everything one deploy of `to` into `env` needs to know.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeployPlan {
     pub env: String,
     /// The release serving now; `None` for the env's first deploy.
@@ -109,6 +149,9 @@ pub struct DeployPlan {
     /// How long an old replica may take to finish its in-flight requests
     /// once unroutable.
     pub drain_timeout: Duration,
+    /// The canary's guards (used by `Strategy::Canary` only).
+    #[serde(default)]
+    pub guards: GuardConfig,
 }
 
 impl DeployPlan {
@@ -160,6 +203,7 @@ impl DeployPlan {
             smoke: None,
             warm_window: DEFAULT_WARM_WINDOW,
             drain_timeout,
+            guards: GuardConfig::default(),
         }
     }
 
@@ -178,13 +222,17 @@ mod tests {
     #[test]
     fn strategy_parses_the_cli_names() {
         for strategy in [Strategy::Rolling, Strategy::BlueGreen] {
-            assert_eq!(strategy.as_str().parse::<Strategy>(), Ok(strategy));
+            assert_eq!(strategy.as_str().parse::<Strategy>(), Ok(strategy.clone()));
             assert_eq!(
                 serde_json::to_string(&strategy).unwrap(),
                 format!("\"{strategy}\"")
             );
         }
-        assert!("canary".parse::<Strategy>().is_err());
+        assert_eq!(
+            "canary".parse::<Strategy>(),
+            Ok(Strategy::canary([10, 50, 100], DEFAULT_STEP_DURATION))
+        );
+        assert!("yolo".parse::<Strategy>().is_err());
     }
 
     #[test]

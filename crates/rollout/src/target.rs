@@ -7,6 +7,7 @@
 //! trait through generics; it is not object safe.
 
 use crate::action::{ReplicaHealth, SmokeResult};
+use crate::analysis::{SampleRequest, WindowSamples};
 use crate::plan::SmokeCheck;
 use crate::reconcile::ObservedEnv;
 use crate::release::ReleaseRef;
@@ -81,6 +82,20 @@ pub trait Target: Send + Sync {
         replica: &ReplicaKey,
         last_n: usize,
     ) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
+
+    /// The samples of both groups over `request`'s window, for one look of
+    /// the canary analysis: request counts by status class, per-interval
+    /// latency quantiles, restarts and CPU time per group, RSS series per
+    /// replica. The default collects nothing, which the analysis reads as
+    /// "inconclusive": a target without metrics never promotes a canary.
+    fn collect_samples(
+        &self,
+        env: &str,
+        request: &SampleRequest,
+    ) -> impl Future<Output = Result<WindowSamples, Self::Error>> + Send {
+        let _ = (env, request);
+        async { Ok(WindowSamples::default()) }
+    }
 }
 
 /// Time as the driver sees it; a test may run it virtually.

@@ -33,6 +33,7 @@ fn plan(from: Option<ReleaseRef>, web: u32, workers: u32) -> DeployPlan {
         smoke: None,
         warm_window: Duration::from_secs(60),
         drain_timeout: Duration::from_secs(5),
+        guards: crate::analysis::GuardConfig::default(),
     }
 }
 

@@ -91,7 +91,7 @@ impl Scenario {
             env: "prod".into(),
             from: self.from(),
             to: new(),
-            strategy: self.strategy,
+            strategy: self.strategy.clone(),
             processes,
             preflight_timeout: Duration::from_secs(2),
             smoke: self.smoke.then(|| SmokeCheck::new("./smoke.sh")),
@@ -101,6 +101,7 @@ impl Scenario {
                 Duration::ZERO
             },
             drain_timeout: Duration::from_secs(1),
+            guards: daytwo_rollout::analysis::GuardConfig::default(),
         }
     }
 }
