@@ -2,9 +2,12 @@
 //!
 //! daytwo (or any supervisor) passes everything through env vars: `PORT` for
 //! the web process, `DAYTWO_ENV` / `DAYTWO_RELEASE` / `DAYTWO_REPLICA` for the
-//! replica's identity, and the app's own `SHOP_*` vars. Reading goes through a
+//! replica's identity, `DAYTWO_FLAGS_*` / `DAYTWO_FLAG_*` for the feature
+//! flags (read in `flags`), and the app's own `SHOP_*` vars. Reading goes through a
 //! lookup function so tests never touch the process environment.
 
+use crate::analytics::AnalyticsConfig;
+use crate::flags::FlagsConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,6 +30,16 @@ pub enum ConfigError {
     InvalidEnvName { value: String },
     #[error("SHOP_WORKER_INTERVAL_MS={value:?} is not a positive number of milliseconds")]
     InvalidWorkerInterval { value: String },
+    #[error("the flags URL {value:?} cannot be used: {reason}")]
+    InvalidFlagsUrl { value: String, reason: String },
+    #[error("{var}={value:?} is not a boolean flag value; use true or false")]
+    InvalidFlagValue { var: String, value: String },
+    #[error("SHOP_FLAGS_POLL_MS={value:?} is not a number of milliseconds of at least 100")]
+    InvalidPollInterval { value: String },
+    #[error("SHOP_ANALYTICS_BYTES={value:?} is not a number of bytes from 0 to 16777216")]
+    InvalidAnalyticsBytes { value: String },
+    #[error("SHOP_ANALYTICS_LOG_EVERY={value:?} is not a positive number of requests")]
+    InvalidAnalyticsLogEvery { value: String },
 }
 
 /// Who this replica is, as its supervisor told it. Missing vars stay `None`.
@@ -57,6 +70,9 @@ pub struct WebConfig {
     pub port: u16,
     pub db_path: PathBuf,
     pub identity: Identity,
+    /// Where the feature flags come from and their initial values.
+    pub flags: FlagsConfig,
+    pub analytics: AnalyticsConfig,
 }
 
 impl WebConfig {
@@ -73,6 +89,8 @@ impl WebConfig {
             port,
             db_path: db_path(lookup, &identity)?,
             identity,
+            flags: FlagsConfig::load(lookup)?,
+            analytics: AnalyticsConfig::load(lookup)?,
         })
     }
 }

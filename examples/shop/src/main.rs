@@ -8,11 +8,16 @@
 //!
 //! Both log one JSON object per line to stdout (`log`) and stop gracefully on
 //! SIGTERM or SIGINT (`shutdown`). Configuration comes from env vars only
-//! (`config`); `shop --help` lists them.
+//! (`config`); `shop --help` lists them. The web process reads the
+//! `analytics` feature flag over OFREP (`flags`); while it is on, every
+//! request is recorded in memory and never evicted (`analytics`: the
+//! story's leak, on purpose).
 
+mod analytics;
 mod config;
 mod db;
 mod error;
+mod flags;
 mod log;
 mod orders;
 mod products;
@@ -53,6 +58,13 @@ ENVIRONMENT:
     SHOP_WORKER_INTERVAL_MS  worker: milliseconds between passes (default 5000)
     DAYTWO_ENV, DAYTWO_RELEASE, DAYTWO_REPLICA
                              identity set by daytwo; shown by GET /whoami and in logs
+    DAYTWO_FLAGS_URL         web: OFREP base URL of the env's flags (or OFREP_ENDPOINT);
+                             unset: flags keep their initial values
+    DAYTWO_FLAGS_TOKEN       web: bearer token for the flags server
+    DAYTWO_FLAG_ANALYTICS    web: `analytics` until the server answers (default false)
+    SHOP_FLAGS_POLL_MS       web: re-fetch flags this often besides SSE events (default 1000)
+    SHOP_ANALYTICS_BYTES     web: bytes each recorded request keeps forever (default 16384)
+    SHOP_ANALYTICS_LOG_EVERY web: log \"analytics buckets\" every N recorded requests (default 100)
     RUST_LOG                 log filter (default: info)
 
 Logs are JSON lines on stdout. SIGTERM or SIGINT stops gracefully (exit 0).

@@ -8,9 +8,12 @@
 //! | `POST /orders` | `{"product_id", "quantity"}` → `201` with the pending order |
 //! | `GET /orders/{id}` | one order |
 //! | `GET /slow?ms=N` | answers after N ms (at most [`MAX_SLOW_MS`]); for drain tests |
+//! | `GET /analytics` | the analytics map's summary (`analytics`) |
 //!
-//! Errors are JSON (see `error`); every request but `/healthz` is logged.
+//! Errors are JSON (see `error`); every request but `/healthz` is logged,
+//! and recorded by the analytics feature while its flag is on.
 
+use crate::analytics::{Analytics, Summary};
 use crate::config::Identity;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -18,20 +21,21 @@ use crate::orders::{self, NewOrder, Order};
 use crate::products::{self, Product};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The largest quantity one order may ask for.
 pub const MAX_ORDER_QUANTITY: i64 = 100;
 /// The longest `GET /slow` will wait.
 pub const MAX_SLOW_MS: u64 = 30_000;
 const HEALTH_PATH: &str = "/healthz";
+const ANALYTICS_PATH: &str = "/analytics";
 
 /// What every handler can see.
 pub struct AppState {
@@ -39,9 +43,11 @@ pub struct AppState {
     pub identity: Identity,
     /// The port actually bound (differs from `PORT` when that is 0).
     pub port: u16,
+    pub analytics: Arc<Analytics>,
 }
 
 pub fn router(state: AppState) -> Router {
+    let analytics = Arc::clone(&state.analytics);
     Router::new()
         .route(HEALTH_PATH, get(healthz))
         .route("/whoami", get(whoami))
@@ -50,7 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route("/orders", post(create_order))
         .route("/orders/{id}", get(get_order))
         .route("/slow", get(slow))
+        .route(ANALYTICS_PATH, get(analytics_summary))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(analytics, record_analytics))
         .layer(middleware::from_fn(log_request))
         .with_state(Arc::new(state))
 }
@@ -184,6 +192,30 @@ async fn slow(query: Result<Query<SlowQuery>, QueryRejection>) -> Result<Respons
     tracing::info!(ms, "slow request started");
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Ok(Json(serde_json::json!({ "slept_ms": ms })).into_response())
+}
+
+async fn analytics_summary(State(state): Shared) -> Json<Summary> {
+    Json(state.analytics.summary())
+}
+
+/// The analytics feature's hook: every request but `/healthz` and
+/// `/analytics` is recorded while the `analytics` flag is on. Reads one
+/// atomic when it is off; never waits on the network.
+async fn record_analytics(
+    State(analytics): State<Arc<Analytics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path != HEALTH_PATH && path != ANALYTICS_PATH {
+        let user_agent = request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("-");
+        analytics.record(path, user_agent, SystemTime::now());
+    }
+    next.run(request).await
 }
 
 async fn not_found(request: Request) -> ApiError {

@@ -1,12 +1,16 @@
 //! The web process (`shop` or `shop web`): open the database, bind
-//! `127.0.0.1:$PORT`, serve the routes until a stop signal, then stop
-//! accepting, let in-flight requests finish, and return.
+//! `127.0.0.1:$PORT`, start following the feature flags, serve the routes
+//! until a stop signal, then stop accepting, let in-flight requests
+//! finish, and return.
 
+use crate::analytics::Analytics;
 use crate::config::WebConfig;
 use crate::db::{Db, DbError};
+use crate::flags::{self, ANALYTICS, BoolFlag};
 use crate::routes::{self, AppState};
 use crate::shutdown::StopSignals;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -39,17 +43,24 @@ pub async fn run(config: WebConfig, signals: StopSignals) -> Result<(), WebError
         pid = std::process::id(),
         "listening"
     );
+    let analytics_flag = BoolFlag::new(ANALYTICS, config.flags.analytics);
+    let analytics = Arc::new(Analytics::new(analytics_flag.clone(), config.analytics));
+    let flag_refresher = flags::start(&config.flags, &config.identity, vec![analytics_flag]);
     let app = routes::router(AppState {
         db,
         identity: config.identity,
         port: bound.port(),
+        analytics,
     });
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             signals.recv().await;
         })
-        .await
-        .map_err(WebError::Serve)?;
+        .await;
+    if let Some(refresher) = flag_refresher {
+        refresher.abort();
+    }
+    served.map_err(WebError::Serve)?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -151,7 +151,18 @@ impl Shop {
 
     /// The first log line with `msg` that satisfies `matches`.
     pub fn wait_for_log_where(&self, msg: &str, matches: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + WAIT;
+        self.wait_for_log_within(WAIT, msg, matches)
+    }
+
+    /// The first log line with `msg` that satisfies `matches`, waiting for
+    /// it up to `wait`.
+    pub fn wait_for_log_within(
+        &self,
+        wait: Duration,
+        msg: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + wait;
         let mut lines = self.stdout.lines.lock().unwrap();
         loop {
             let found = lines
@@ -166,7 +177,7 @@ impl Shop {
                 let stdout = lines.join("\n");
                 drop(lines);
                 panic!(
-                    "no log line {msg:?} within {WAIT:?}\nstdout:\n{stdout}\nstderr:\n{}",
+                    "no log line {msg:?} within {wait:?}\nstdout:\n{stdout}\nstderr:\n{}",
                     self.stderr.snapshot().join("\n")
                 );
             }

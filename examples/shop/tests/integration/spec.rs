@@ -41,3 +41,28 @@ fn spec_runs_two_web_replicas_in_dev_and_a_worker() {
     let worker = spec["process"]["worker"]["command"].as_str().unwrap();
     assert!(worker.ends_with(" worker"), "{worker}");
 }
+
+#[test]
+fn spec_declares_the_analytics_kill_switch_off_by_default_and_on_in_prod() {
+    let spec = spec();
+    let flag = &spec["flags"]["analytics"];
+    assert_eq!(flag["type"].as_str(), Some("boolean"));
+    assert_eq!(flag["default"].as_bool(), Some(false));
+    assert!(
+        flag["description"]
+            .as_str()
+            .unwrap()
+            .contains("Kill switch")
+    );
+    assert_eq!(
+        spec["env"]["prod"]["flags"]["analytics"].as_bool(),
+        Some(true)
+    );
+    let loaded = daytwo_spec::load_with(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/daytwo.toml")),
+        &|_| None,
+    )
+    .expect("daytwo.toml passes daytwo's checks");
+    let dev = loaded.spec.env("dev").unwrap();
+    assert_eq!(dev.flags["analytics"].value, serde_json::Value::Bool(false));
+}
