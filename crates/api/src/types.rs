@@ -189,6 +189,10 @@ pub struct DeployRequest {
     pub strategy: Option<String>,
     /// The OS user asking, for history.
     pub user: String,
+    /// Deploy a rollback-unsafe release (one with contract or unknown
+    /// migrations); refused with `contract_migration` otherwise.
+    #[serde(default)]
+    pub allow_contract: bool,
 }
 
 /// `POST /v1/envs/{env}/promote`: deploy exactly the digest running in `from`.
@@ -204,6 +208,10 @@ pub struct PromoteRequest {
 pub struct RollbackRequest {
     pub to: Option<String>,
     pub user: String,
+    /// Roll back across a release with contract migrations (refused with
+    /// `rollback_crosses_contract` otherwise); recorded in history.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// One line of the NDJSON stream answering deploy, promote and rollback:

@@ -316,6 +316,10 @@ pub struct DeployArgs {
     /// How traffic moves to the new release (default: rolling).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
+    /// Deploy a release with contract migrations (rollback-unsafe): rolling
+    /// back across it is refused afterwards unless forced.
+    #[arg(long)]
+    pub allow_contract: bool,
     /// Progress and result as NDJSON.
     #[arg(long)]
     pub json: bool,
@@ -342,6 +346,9 @@ pub struct RollbackArgs {
     /// A specific older release (default: the previous one).
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
+    /// Roll back across a release with contract migrations (recorded in history).
+    #[arg(long)]
+    pub force: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -19,6 +19,8 @@ use crate::deploy_lock::{DeployLockGuard, DeployLocks, RunningDeploy};
 use crate::deploy_record::{api_record, digest_of, engine_release, env_release, stored};
 use crate::env_routes::EnvRoute;
 use crate::local_target::{LocalTarget, LocalTargetParts, RunnableRelease};
+use crate::migrate_phase::MigrationPhase;
+use crate::migration_guard;
 use crate::persist::PersistHandle;
 use crate::route_sync::RouteSync;
 use crate::store_handle::StoreHandle;
@@ -87,6 +89,10 @@ struct PreparedDeploy {
     first: bool,
     id: i64,
     guard: DeployLockGuard,
+    /// The `migrate` step, when the env's spec has `[migrations] database`.
+    migrate: Option<MigrationPhase>,
+    /// Recorded in history's message (e.g. a forced rollback).
+    note: Option<String>,
 }
 
 impl Deployer {
@@ -105,11 +111,22 @@ impl Deployer {
         release: &str,
         strategy: Option<&str>,
         user: &str,
+        allow_contract: bool,
     ) -> Result<ProgressStream, ApiError> {
         let strategy = parse_strategy(strategy)?;
         let release = self.resolve(release).await?;
-        self.start(env, DeployKind::Deploy, release, strategy, user, false)
-            .await
+        let manifest = migration_guard::release_manifest(&release)?;
+        migration_guard::check_deploy(&manifest, allow_contract)?;
+        self.start(
+            env,
+            DeployKind::Deploy,
+            release,
+            strategy,
+            user,
+            false,
+            None,
+        )
+        .await
     }
 
     /// `daytwo promote --from SRC --to ENV`: exactly the digest SRC runs.
@@ -150,8 +167,16 @@ impl Deployer {
             .with_hint("promote only from an env whose replicas are all healthy (`daytwo ps`)"));
         }
         let release = self.resolve(&digest).await?;
-        self.start(env, DeployKind::Promote, release, strategy, user, false)
-            .await
+        self.start(
+            env,
+            DeployKind::Promote,
+            release,
+            strategy,
+            user,
+            false,
+            None,
+        )
+        .await
     }
 
     /// `daytwo rollback --env ENV [--to RELEASE]`: warm when possible.
@@ -160,6 +185,7 @@ impl Deployer {
         env: &str,
         to: Option<&str>,
         user: &str,
+        force: bool,
     ) -> Result<ProgressStream, ApiError> {
         let record = self.env_record(env).await?.ok_or_else(|| {
             ApiError::env_not_found(env, &[]).with_hint("deploy a release to it first")
@@ -168,6 +194,7 @@ impl Deployer {
             Some(name) => self.resolve(name).await?,
             None => self.previous_release(&record).await?,
         };
+        let note = self.check_rollback(env, &release, force).await?;
         self.start(
             env,
             DeployKind::Rollback,
@@ -175,8 +202,30 @@ impl Deployer {
             Strategy::default(),
             user,
             true,
+            note,
         )
         .await
+    }
+
+    /// Refuses a rollback of `env` to `target` across a rollback-unsafe
+    /// release unless `force`; a forced one gets a history note.
+    async fn check_rollback(
+        &self,
+        env: &str,
+        target: &ReleaseRecord,
+        force: bool,
+    ) -> Result<Option<String>, ApiError> {
+        let name = env.to_string();
+        let history = self
+            .store
+            .call(move |store| store.deployments(Some(&name)))
+            .await?;
+        let mut crossed = Vec::new();
+        for digest in migration_guard::releases_since(&history, &target.digest) {
+            let release = self.resolve(&digest).await?;
+            crossed.push(migration_guard::release_manifest(&release)?);
+        }
+        migration_guard::check_rollback(env, &target.version, &crossed, force)
     }
 
     /// The release deployed before the current one: the `from` of the last
@@ -242,6 +291,7 @@ impl Deployer {
     }
 
     /// Checks everything, records the deploy and spawns it.
+    #[allow(clippy::too_many_arguments)]
     async fn start(
         &self,
         env: &str,
@@ -250,6 +300,7 @@ impl Deployer {
         strategy: Strategy,
         user: &str,
         allow_warm: bool,
+        note: Option<String>,
     ) -> Result<ProgressStream, ApiError> {
         let guard = self
             .locks
@@ -264,9 +315,10 @@ impl Deployer {
                 },
             )
             .map_err(|running| ApiError::deploy_in_progress(env, &running))?;
-        let prepared = self
+        let mut prepared = self
             .prepare(env, kind, release, strategy, user, allow_warm, guard)
             .await?;
+        prepared.note = note;
         let (progress, stream) = mpsc::unbounded_channel();
         let this = self.clone();
         tokio::spawn(async move { this.run(prepared, progress).await });
@@ -318,6 +370,7 @@ impl Deployer {
                 spec.env_names().join(", ")
             ))
         })?;
+        let migrate = MigrationPhase::of(&spec, env, &release.digest);
         // The new release's flags (run-time values kept) are served from here on.
         self.flags.serve(&mut to_spec).await?;
         let to = ReleaseRef::new(release.version.clone(), release.digest.clone());
@@ -416,6 +469,8 @@ impl Deployer {
             first,
             id,
             guard,
+            migrate,
+            note: None,
         })
     }
 
@@ -499,9 +554,37 @@ impl Deployer {
             first,
             id,
             guard,
+            migrate,
+            note: request_note,
         } = prepared;
         let clock = TokioClock;
-        let mut note = None;
+        let mut note = request_note.clone();
+        // The migrate step runs before the rollout starts any replica, so a
+        // failed migration changes nothing else (a warm rollback only
+        // switches traffic back and runs none).
+        if let Some(phase) = migrate.as_ref().filter(|_| warm.is_none())
+            && let Err(error) = phase.run(&progress).await
+        {
+            if first {
+                self.forget_env(&env).await;
+            }
+            let serving = match &plan.from {
+                Some(from) => format!("{from} keeps serving"),
+                None => "nothing was serving".to_string(),
+            };
+            let message = format!("migration failed, deploy aborted: {error}; {serving}");
+            let end = DeploymentEnd {
+                outcome: "failed".to_string(),
+                finished_at: jiff::Timestamp::now(),
+                message: Some(match &note {
+                    Some(note) => format!("{note}; {message}"),
+                    None => message,
+                }),
+                logs: Vec::new(),
+            };
+            self.finish(id, end, guard, &progress).await;
+            return;
+        }
         let outcome = match warm {
             Some(warm) => {
                 self.warm.take(&env);
@@ -518,10 +601,14 @@ impl Deployer {
                     Some(FailureReason::WarmReplicaUnhealthy { .. })
                 );
                 if warm_unusable {
-                    note = Some(format!(
+                    let cold = format!(
                         "the warm rollback was not possible ({}); rolled back cold",
                         outcome.failure().expect("failed")
-                    ));
+                    );
+                    note = Some(match request_note {
+                        Some(forced) => format!("{forced}; {cold}"),
+                        None => cold,
+                    });
                     let _ = target.stop_replicas(&warm.replicas).await;
                     let mut cold = plan.clone();
                     cold.strategy = Strategy::default();
@@ -535,6 +622,18 @@ impl Deployer {
         let end = self
             .settle(&env, kind, &plan, &to_spec, &target, outcome, first, note)
             .await;
+        self.finish(id, end, guard, &progress).await;
+    }
+
+    /// Records the end of deployment `id`, releases the env's lock and
+    /// sends the stream's `result`.
+    async fn finish(
+        &self,
+        id: i64,
+        end: DeploymentEnd,
+        guard: DeployLockGuard,
+        progress: &mpsc::UnboundedSender<DeployProgress>,
+    ) {
         let finished = self
             .store
             .call(move |store| store.finish_deployment(id, &end))

@@ -30,6 +30,8 @@ mod error;
 mod flag_servers;
 mod home;
 mod local_target;
+mod migrate_phase;
+mod migration_guard;
 mod persist;
 mod pre_stop;
 mod proxy_process;

@@ -13,7 +13,9 @@ use crate::error::ReleaseError;
 use crate::git;
 use crate::keys::{KeyId, SigningKey};
 use crate::manifest::{BUNDLE_FORMAT, Manifest, portable_spec};
+use crate::migrations::{self, MigrationEntry};
 use crate::signature::SignatureEntry;
+use daytwo_migrate::LintReport;
 use daytwo_spec::Spec;
 use std::path::PathBuf;
 
@@ -45,6 +47,10 @@ pub struct BuiltBundle {
     /// Combined stdout and stderr of the build command (empty without one).
     pub build_output: String,
     pub signer: Option<KeyId>,
+    /// The lint of the release's migrations (empty without `[migrations]`):
+    /// a report that does not pass does not fail the build, the release is
+    /// marked rollback-unsafe instead.
+    pub migrations_lint: LintReport,
 }
 
 /// The bundle's file name: `<app>-<version>.tar.zst`.
@@ -76,7 +82,10 @@ pub fn build(
         Some(command) => build_command::run(command, &spec.dir)?,
         None => String::new(),
     };
-    let artifacts = artifacts::collect(&spec.dir, &build.artifacts, &spec.file)?;
+    let migrations = migrations::bundle(spec)?;
+    let mut artifact_paths = build.artifacts.clone();
+    artifact_paths.extend(migrations.artifact.clone());
+    let artifacts = artifacts::collect(&spec.dir, &artifact_paths, &spec.file)?;
 
     let epoch = match options.source_date_epoch {
         Some(epoch) => Some(epoch),
@@ -109,7 +118,11 @@ pub fn build(
                 })
             })
             .collect(),
-        migrations: Vec::new(),
+        rollback_unsafe: migrations
+            .entries
+            .iter()
+            .any(MigrationEntry::rollback_unsafe),
+        migrations: migrations.entries,
         entries: artifacts.iter().map(|a| a.entry.clone()).collect(),
     };
     manifest.digest = manifest.content_digest();
@@ -138,6 +151,7 @@ pub fn build(
         manifest,
         build_output,
         signer: signature.map(|s| s.key_id),
+        migrations_lint: migrations.report,
     })
 }
 

@@ -56,6 +56,12 @@ pub enum ReleaseError {
     #[error("`{version}` is not a valid release version")]
     InvalidVersion { version: String },
 
+    #[error("the migration directory {} is not inside the spec's directory {}", dir.display(), spec_dir.display())]
+    MigrationsOutsideSpecDir { dir: PathBuf, spec_dir: PathBuf },
+
+    #[error("cannot bundle the migrations: {reason}")]
+    Migrations { reason: String },
+
     // ── keys ────────────────────────────────────────────────────────────
     #[error("a key already exists at {}", path.display())]
     KeyExists { path: PathBuf },
@@ -216,6 +222,8 @@ impl ReleaseError {
             Self::NonUtf8Path { .. } => "release::non_utf8_path",
             Self::ArtifactChanged { .. } => "release::artifact_changed",
             Self::InvalidVersion { .. } => "release::invalid_version",
+            Self::MigrationsOutsideSpecDir { .. } => "release::migrations_outside_spec_dir",
+            Self::Migrations { .. } => "release::migrations",
             Self::KeyExists { .. } => "release::key_exists",
             Self::InvalidKeyFile { .. } => "release::invalid_key_file",
             Self::NoTrustedKeys { .. } => "release::no_trusted_keys",
@@ -263,6 +271,12 @@ impl ReleaseError {
             }
             Self::InvalidVersion { .. } => {
                 "use letters, digits, `.`, `-`, `_` and `+` (at most 128 characters), e.g. `1.4.0`"
+            }
+            Self::MigrationsOutsideSpecDir { .. } => {
+                "move the migrations into a subdirectory of the spec's directory: a release bundles them"
+            }
+            Self::Migrations { .. } => {
+                "fix the migration files (`daytwo migrate lint` lists the problems)"
             }
             Self::KeyExists { .. } => {
                 "keep the existing key, or move it away first: a new key must be trusted again everywhere"

@@ -23,6 +23,7 @@ mod git;
 pub mod keys;
 mod limits;
 mod manifest;
+pub mod migrations;
 mod mode;
 mod scan;
 mod signature;
@@ -42,6 +43,7 @@ pub use manifest::{
     BUNDLE_FORMAT, Entry, EntryKind, GitInfo, MANIFEST_ENTRY, Manifest, PAYLOAD_PREFIX,
     SIGNATURE_ENTRY, portable_spec,
 };
+pub use migrations::{MigrationEntry, lint_dialect};
 pub use signature::{SIGNATURE_CONTEXT, SignatureEntry, signed_message};
 pub use store::{APP_DIR, StoredRelease, import, import_with};
 pub use verify::{VerifiedBundle, verify, verify_with};

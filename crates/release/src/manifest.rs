@@ -4,6 +4,7 @@
 
 use crate::digest::ReleaseDigest;
 use crate::error::ReleaseError;
+use crate::migrations::MigrationEntry;
 use daytwo_spec::Spec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -31,8 +32,13 @@ pub struct Manifest {
     pub spec: Spec,
     /// Feature flags the release declares: `{name, type, description, default}`.
     pub flags: Vec<serde_json::Value>,
-    /// Schema migrations of the release (empty until migrations land).
-    pub migrations: Vec<serde_json::Value>,
+    /// The release's schema migrations, linted (docs/migrations.md).
+    pub migrations: Vec<MigrationEntry>,
+    /// Some migration is contract or unknown (acknowledged or not): rolling
+    /// back across this release is unsafe, and deploying it needs
+    /// `--allow-contract`. Derived from `migrations`, so the digest covers it.
+    #[serde(default)]
+    pub rollback_unsafe: bool,
     /// Every payload entry, sorted by path.
     pub entries: Vec<Entry>,
 }
@@ -73,7 +79,7 @@ struct Content<'a> {
     app: &'a str,
     spec: &'a Spec,
     flags: &'a [serde_json::Value],
-    migrations: &'a [serde_json::Value],
+    migrations: &'a [MigrationEntry],
     entries: &'a [Entry],
 }
 
@@ -116,6 +122,11 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// The migrations that make rolling back across this release unsafe.
+    pub fn contract_migrations(&self) -> impl Iterator<Item = &MigrationEntry> {
+        self.migrations.iter().filter(|m| m.rollback_unsafe())
+    }
+
     /// The release's spec with its directory set to `app_dir` (where the
     /// release is extracted), ready to run.
     pub fn spec_in(&self, app_dir: &Path) -> Spec {
@@ -123,6 +134,13 @@ impl Manifest {
         let file = app_dir.join(&spec.file);
         spec.dir = app_dir.to_path_buf();
         spec.file = file.clone();
+        for migrations in spec
+            .migrations
+            .iter_mut()
+            .chain(spec.env_migrations.values_mut())
+        {
+            migrations.dir = app_dir.join(&migrations.dir);
+        }
         for env in spec
             .envs
             .values_mut()
@@ -142,6 +160,15 @@ pub fn portable_spec(spec: &Spec) -> Spec {
     let mut portable = spec.clone();
     portable.file = name.clone();
     portable.dir = PathBuf::from(".");
+    for migrations in portable
+        .migrations
+        .iter_mut()
+        .chain(portable.env_migrations.values_mut())
+    {
+        if let Ok(relative) = migrations.dir.strip_prefix(&spec.dir) {
+            migrations.dir = relative.to_path_buf();
+        }
+    }
     for env in portable
         .envs
         .values_mut()

@@ -5,7 +5,7 @@
 use crate::cli::BuildArgs;
 use crate::context::{Context, api_error, load_spec, release_error, spec_path};
 use crate::exit;
-use crate::output::print_json;
+use crate::output::{Style, paint, print_json};
 use crate::progress::Progress;
 use daytwo_api::ImportRequest;
 use daytwo_release::{BuildOptions, SigningKey, keys};
@@ -60,6 +60,9 @@ pub async fn run(context: &Context, args: BuildArgs) -> Result<u8> {
         built.version,
         built.manifest.entries.len()
     ));
+    if built.manifest.rollback_unsafe {
+        warn_rollback_unsafe(&built);
+    }
 
     if !args.no_import {
         let client = context.daemon().await?;
@@ -77,10 +80,34 @@ pub async fn run(context: &Context, args: BuildArgs) -> Result<u8> {
             "version": built.version,
             "digest": built.digest.to_string(),
             "path": built.path,
+            "rollback_unsafe": built.manifest.rollback_unsafe,
+            "migrations": built.manifest.migrations,
         }));
     } else {
         anstream::println!("{}", built.digest);
         anstream::println!("{}", built.path.display());
     }
     Ok(exit::SUCCESS)
+}
+
+/// A release with contract/unknown migrations still builds; it is marked
+/// rollback-unsafe and `daytwo deploy` asks for `--allow-contract`.
+fn warn_rollback_unsafe(built: &daytwo_release::BuiltBundle) {
+    let files: Vec<&str> = built
+        .manifest
+        .contract_migrations()
+        .map(|m| m.file.as_str())
+        .collect();
+    anstream::eprintln!(
+        "{}: release {} is rollback-unsafe: contract migrations in {}",
+        paint("warning", Style::Warn),
+        built.version,
+        files.join(", ")
+    );
+    if !built.migrations_lint.passes() {
+        anstream::eprintln!("{}", built.migrations_lint);
+    }
+    anstream::eprintln!(
+        "  deploying it needs --allow-contract; split the change into expand and contract releases to keep rollback possible (docs/migrations.md)"
+    );
 }

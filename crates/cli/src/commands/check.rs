@@ -1,4 +1,6 @@
-//! `daytwo check`: validate a spec and print every problem.
+//! `daytwo check`: validate a spec and print every problem, then lint its
+//! `[migrations]` (the dialect of the default env's database URL, else
+//! PostgreSQL) like `daytwo build` does; exits 1 when the lint does not pass.
 
 use crate::cli::CheckArgs;
 use crate::context::spec_path;
@@ -12,6 +14,11 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     match daytwo_spec::load(&path) {
         Ok(loaded) => {
             let spec = &loaded.spec;
+            let migrations = daytwo_release::migrations::bundle(spec);
+            let lint_passes = match &migrations {
+                Ok(bundled) => bundled.report.passes(),
+                Err(_) => false,
+            };
             if args.json {
                 print_json(&json!({
                     "valid": true,
@@ -20,6 +27,9 @@ pub fn run(args: CheckArgs) -> Result<u8> {
                     "envs": spec.envs.keys().collect::<Vec<_>>(),
                     "processes": spec.base.processes.keys().collect::<Vec<_>>(),
                     "diagnostics": loaded.warnings,
+                    "migrations_findings": migrations.as_ref().ok().map(|m| &m.report.findings),
+                    "migrations_annotation_problems": migrations.as_ref().ok().map(|m| &m.report.annotation_problems),
+                    "migrations_error": migrations.as_ref().err().map(|e| e.to_string()),
                 }));
             } else {
                 crate::context::print_warnings(&loaded);
@@ -35,8 +45,22 @@ pub fn run(args: CheckArgs) -> Result<u8> {
                         spec.envs.keys().cloned().collect::<Vec<_>>().join(", ")
                     }
                 );
+                match &migrations {
+                    Ok(bundled) if bundled.artifact.is_some() => {
+                        anstream::println!("{}", bundled.report);
+                    }
+                    Ok(_) => {}
+                    Err(error) => anstream::eprintln!(
+                        "{}: {error}",
+                        crate::output::paint("error", crate::output::Style::Bad)
+                    ),
+                }
             }
-            Ok(exit::SUCCESS)
+            Ok(if lint_passes {
+                exit::SUCCESS
+            } else {
+                exit::FAILURE
+            })
         }
         Err(error) => {
             if args.json {

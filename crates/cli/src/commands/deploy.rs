@@ -18,6 +18,7 @@ pub async fn deploy(context: &Context, args: DeployArgs) -> Result<u8> {
         release: args.release,
         strategy: args.strategy.map(|s| s.as_str().to_string()),
         user: os_user(),
+        allow_contract: args.allow_contract,
     };
     let stream = client
         .deploy(&args.env, &request)
@@ -45,6 +46,7 @@ pub async fn rollback(context: &Context, args: RollbackArgs) -> Result<u8> {
     let request = RollbackRequest {
         to: args.to,
         user: os_user(),
+        force: args.force,
     };
     let stream = client
         .rollback(&args.env, &request)

@@ -104,3 +104,33 @@ fn up_applies_pending_migrations_to_the_env_database_once() {
         "a relative sqlite path is relative to the spec's directory"
     );
 }
+
+#[test]
+fn check_lints_the_spec_migrations_and_fails_on_an_unacknowledged_contract() {
+    let project = migrations(&[
+        (
+            "0001_create.sql",
+            "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT);\n",
+        ),
+        (
+            "0002_rename.sql",
+            "ALTER TABLE products RENAME COLUMN name TO title;\n",
+        ),
+    ]);
+    let spec = project.path().join("daytwo.toml");
+    std::fs::write(
+        &spec,
+        "[app]\nname = \"m\"\n\n[process.web]\ncommand = \"true\"\n\n[migrations]\ndir = \"migrations\"\ndatabase = \"sqlite://app.db\"\n",
+    )
+    .unwrap();
+    let home = home();
+    let output = home.run(&["check", "--json", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(output.code, Some(1), "{output:#?}");
+    let value = output.json();
+    let findings = value["migrations_findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["class"] == "contract"
+            && f["file"].as_str().unwrap().ends_with("0002_rename.sql")),
+        "{value:#}"
+    );
+}

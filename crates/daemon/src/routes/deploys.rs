@@ -28,6 +28,7 @@ pub(super) async fn deploy(
             &request.release,
             request.strategy.as_deref(),
             &request.user,
+            request.allow_contract,
         )
         .await?;
     Ok(ndjson(stream))
@@ -59,7 +60,7 @@ pub(super) async fn rollback(
     let Json(request) = request?;
     let stream = state
         .deployer
-        .rollback(&env, request.to.as_deref(), &request.user)
+        .rollback(&env, request.to.as_deref(), &request.user, request.force)
         .await?;
     Ok(ndjson(stream))
 }

@@ -93,6 +93,7 @@ async fn deploy_under_load_fails_no_request_and_a_warm_rollback_switches_back_at
             &RollbackRequest {
                 to: None,
                 user: "tester".into(),
+                force: false,
             },
         )
         .await
@@ -278,6 +279,7 @@ async fn after_the_warm_window_a_rollback_is_a_cold_deploy_of_the_previous_relea
             &RollbackRequest {
                 to: None,
                 user: "tester".into(),
+                force: false,
             },
         )
         .await

@@ -10,9 +10,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Answers `/whoami` with `<DAYTWO_RELEASE> <DAYTWO_REPLICA>`, `/healthz`
-/// 200, `/slow` after a second.
+/// 200, `/slow` after a second, and `/items` with the names of the `items`
+/// table of the SQLite file named in `db.txt` (500 with the error when the
+/// query fails).
 const APP_PY: &str = r#"
-import http.server, os, time
+import http.server, os, sqlite3, time
 
 WHO = os.environ["DAYTWO_RELEASE"] + " " + os.environ["DAYTWO_REPLICA"]
 print("booting", WHO, flush=True)
@@ -23,8 +25,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/slow":
             time.sleep(1.0)
-        data = WHO.encode()
-        self.send_response(200)
+        status, data = 200, WHO.encode()
+        if self.path == "/items":
+            try:
+                with open("db.txt") as f:
+                    db = sqlite3.connect(f.read().strip())
+                rows = db.execute("SELECT name FROM items ORDER BY id").fetchall()
+                db.close()
+                data = ",".join(r[0] for r in rows).encode()
+            except Exception as e:
+                status, data = 500, str(e).encode()
+        self.send_response(status)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -69,6 +80,51 @@ impl AppSource {
     /// Builds a signed bundle of `version` whose web process runs `command`
     /// and whose smoke check is `smoke`; returns its path.
     pub fn build(&self, version: &str, command: &str, smoke: &str) -> PathBuf {
+        self.build_spec(version, command, smoke, "", "")
+    }
+
+    /// The SQLite database the migrations of [`Self::build_with_migrations`]
+    /// target.
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("app.db")
+    }
+
+    /// Like [`Self::build`], with `[migrations]` holding exactly `files`
+    /// (`(file name, SQL)`) against [`Self::database`].
+    pub fn build_with_migrations(
+        &self,
+        version: &str,
+        command: &str,
+        smoke: &str,
+        files: &[(&str, &str)],
+    ) -> PathBuf {
+        let dir = self.dir.path().join("migrations");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, sql) in files {
+            std::fs::write(dir.join(name), sql).unwrap();
+        }
+        let database = self.database();
+        std::fs::write(
+            self.dir.path().join("db.txt"),
+            database.display().to_string(),
+        )
+        .unwrap();
+        let section = format!(
+            "[migrations]\ndir = \"migrations\"\ndatabase = \"sqlite://{}\"\n",
+            database.display()
+        );
+        self.build_spec(version, command, smoke, ", \"db.txt\"", &section)
+    }
+
+    fn build_spec(
+        &self,
+        version: &str,
+        command: &str,
+        smoke: &str,
+        extra_artifacts: &str,
+        extra_section: &str,
+    ) -> PathBuf {
         let spec = format!(
             r#"[app]
 name = "shop"
@@ -81,8 +137,9 @@ stop_timeout = "3s"
 health = {{ path = "/healthz", interval = "200ms", timeout = "200ms", start_period = "5s" }}
 
 [build]
-artifacts = ["app.py", "version.txt"]
+artifacts = ["app.py", "version.txt"{extra_artifacts}]
 
+{extra_section}
 [checks]
 smoke = "{smoke}"
 
@@ -134,6 +191,7 @@ pub fn deploy_request(release: &str) -> DeployRequest {
         release: release.to_string(),
         strategy: None,
         user: "tester".to_string(),
+        allow_contract: false,
     }
 }
 

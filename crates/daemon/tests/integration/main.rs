@@ -11,6 +11,7 @@ mod envs;
 mod flags;
 mod http_app;
 mod logs;
+mod migrations;
 mod proxy;
 mod readopt;
 mod support;

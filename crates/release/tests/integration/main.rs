@@ -5,6 +5,7 @@
 mod build;
 mod keys;
 mod malicious;
+mod migrations;
 mod store;
 mod support;
 mod tamper;
