@@ -46,6 +46,7 @@ impl Cli {
             Command::History(args) => args.json,
             Command::Migrate(command) => command.json(),
             Command::Flags(args) => args.json(),
+            Command::Why(args) => args.json,
             Command::Init(_) | Command::Serve | Command::Proxy => false,
         }
     }
@@ -101,6 +102,8 @@ pub enum Command {
     /// Database migrations: lint for rollback safety, status, apply.
     #[command(subcommand)]
     Migrate(crate::commands::MigrateCommand),
+    /// Which code prints this log line? Ranked file:line matches with git blame.
+    Why(crate::commands::WhyArgs),
     /// Run the daemon in the foreground (other commands start it in the background).
     Serve,
     /// Run the proxy (the data plane) in the foreground; the daemon starts it when needed.

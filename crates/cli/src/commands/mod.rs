@@ -18,6 +18,7 @@ mod releases;
 mod serve;
 mod status;
 mod up;
+mod why;
 
 use crate::cli::{Cli, Command, EnvCommand, KeysCommand};
 
@@ -25,6 +26,7 @@ use crate::context::Context;
 pub use flags::FlagsArgs;
 use miette::Result;
 pub use migrate::MigrateCommand;
+pub use why::WhyArgs;
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let context = Context::new(cli.home);
@@ -51,5 +53,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Flags(args) => flags::run(&context, args).await,
         Command::Migrate(command) => migrate::run(command),
         Command::Proxy => proxy::run(&context).await,
+        Command::Why(args) => why::run(args),
     }
 }

@@ -10,3 +10,4 @@ mod proxy;
 mod readoption;
 mod releases;
 mod spec_commands;
+mod why;
