@@ -47,6 +47,7 @@ impl Cli {
             Command::Migrate(command) => command.json(),
             Command::Flags(args) => args.json(),
             Command::Why(args) => args.json,
+            Command::Notes(args) => args.format == crate::commands::NotesFormat::Json,
             Command::Init(_) | Command::Serve | Command::Proxy => false,
         }
     }
@@ -104,6 +105,8 @@ pub enum Command {
     Migrate(crate::commands::MigrateCommand),
     /// Which code prints this log line? Ranked file:line matches with git blame.
     Why(crate::commands::WhyArgs),
+    /// Release notes: commits, flags, migrations and spec changes since the previous release.
+    Notes(crate::commands::NotesArgs),
     /// Run the daemon in the foreground (other commands start it in the background).
     Serve,
     /// Run the proxy (the data plane) in the foreground; the daemon starts it when needed.

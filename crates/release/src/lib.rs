@@ -25,6 +25,7 @@ mod limits;
 mod manifest;
 pub mod migrations;
 mod mode;
+pub mod notes;
 mod scan;
 mod signature;
 mod store;

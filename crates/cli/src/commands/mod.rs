@@ -12,6 +12,7 @@ mod init;
 mod keys;
 mod logs;
 mod migrate;
+mod notes;
 mod proxy;
 mod ps;
 mod releases;
@@ -26,6 +27,7 @@ use crate::context::Context;
 pub use flags::FlagsArgs;
 use miette::Result;
 pub use migrate::MigrateCommand;
+pub use notes::{NotesArgs, NotesFormat};
 pub use why::WhyArgs;
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -54,5 +56,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Migrate(command) => migrate::run(command),
         Command::Proxy => proxy::run(&context).await,
         Command::Why(args) => why::run(args),
+        Command::Notes(args) => notes::run(&context, args),
     }
 }

@@ -6,6 +6,7 @@ mod deploys;
 mod flags;
 mod lifecycle;
 mod migrate;
+mod notes;
 mod proxy;
 mod readoption;
 mod releases;

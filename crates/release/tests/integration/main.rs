@@ -6,6 +6,7 @@ mod build;
 mod keys;
 mod malicious;
 mod migrations;
+mod notes;
 mod store;
 mod support;
 mod tamper;
