@@ -43,7 +43,7 @@ pub fn print_line(line: &LogLine, json: bool) {
         );
         return;
     }
-    let time = line.ts.get(11..23).unwrap_or(line.ts.as_str()).to_string();
+    let time = clock_time(&line.ts);
     let prefix = format!("{}/{}.{}", line.env, line.process, line.replica);
     if color_enabled() {
         let color = PALETTE[prefix.bytes().map(usize::from).sum::<usize>() % PALETTE.len()];
@@ -63,6 +63,14 @@ pub fn print_line(line: &LogLine, json: bool) {
     }
 }
 
+/// `HH:MM:SS.mmm` (UTC) of an RFC 3339 time, whatever precision it was
+/// written with; the text as is when it does not parse.
+fn clock_time(ts: &str) -> String {
+    ts.parse::<jiff::Timestamp>()
+        .map(|ts| ts.strftime("%H:%M:%S%.3f").to_string())
+        .unwrap_or_else(|_| ts.to_string())
+}
+
 const PALETTE: [AnsiColors; 6] = [
     AnsiColors::Cyan,
     AnsiColors::Magenta,
@@ -71,3 +79,18 @@ const PALETTE: [AnsiColors; 6] = [
     AnsiColors::Green,
     AnsiColors::BrightCyan,
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_times_show_milliseconds_whatever_the_precision() {
+        for (ts, want) in [
+            ("2026-11-27T04:31:37.54Z", "04:31:37.540"),
+            ("2026-11-27T04:31:37Z", "04:31:37.000"),
+            ("2026-11-27T04:31:37.123456Z", "04:31:37.123"),
+            ("not a time", "not a time"),
+        ] {
+            assert_eq!(super::clock_time(ts), want);
+        }
+    }
+}
