@@ -111,6 +111,7 @@ impl DaytwoHome {
 impl Drop for DaytwoHome {
     fn drop(&mut self) {
         self.stop_daemon();
+        crate::kill_replicas_in(self.path());
         // The proxy outlives daemons by design; it goes last, after `down`.
         if let Some(proxy) = self.proxy_pid() {
             crate::kill_proxy(proxy);

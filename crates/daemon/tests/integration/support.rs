@@ -88,6 +88,8 @@ impl Drop for TestHome {
         for pid in shims {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
         }
+        // Replicas never recorded in the store (a test that failed early).
+        daytwo_testkit::kill_replicas_in(self.path());
         if let Ok(proxy) = daytwo_proxy::ProxyInfo::load(self.path()) {
             daytwo_testkit::kill_proxy(proxy.pid);
         }
