@@ -194,6 +194,8 @@ struct Supervisor {
     context: Arc<EngineContext>,
     plan: ReplicaPlan,
     paths: ReplicaPaths,
+    /// The env's persistent data directory, created before each start.
+    data_dir: PathBuf,
     env: BTreeMap<String, String>,
     check: Option<HealthCheck>,
     stop_signal: Signal,
@@ -212,6 +214,7 @@ impl Supervisor {
         stop_rx: mpsc::UnboundedReceiver<StopRequest>,
     ) -> Self {
         let paths = ReplicaPaths::new(&context.config.home, &plan.key);
+        let data_dir = replica_dir::data_dir(&context.config.home, &plan.key.env);
         let status = match start {
             SupervisorStart::Fresh { port, restarts } => ReplicaStatus {
                 key: plan.key.clone(),
@@ -237,6 +240,7 @@ impl Supervisor {
             replica: plan.key.replica,
             release: &plan.release,
             port: status.port,
+            data_dir: &data_dir,
             environment: &plan.process.environment,
         });
         let stop_signal = parse_signal(&plan.process.stop_signal).unwrap_or_else(|| {
@@ -254,6 +258,7 @@ impl Supervisor {
             context,
             plan,
             paths,
+            data_dir,
             env,
             stop_signal,
             status,
@@ -364,6 +369,7 @@ impl Supervisor {
         for dir in [
             Some(self.paths.run_dir.as_path()),
             self.paths.log_path.parent(),
+            Some(self.data_dir.as_path()),
         ]
         .into_iter()
         .flatten()

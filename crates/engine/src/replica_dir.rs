@@ -6,6 +6,8 @@
 //!                              exit        exit code (or 128+signal), written by the shim when it ends
 //!                              error       why the shim could not start the command
 //! home/logs/<env>/<process>.<n>.log        captured stdout/stderr (rotated to .log.1 … .log.N)
+//! home/data/<env>/                         the env's persistent data (`DAYTWO_DATA_DIR`), shared by
+//!                                          its replicas and kept across releases and restarts
 //! ```
 
 use daytwo_types::ReplicaKey;
@@ -41,6 +43,11 @@ impl ReplicaPaths {
     pub fn error_file(&self) -> PathBuf {
         self.run_dir.join("error")
     }
+}
+
+/// The env's persistent data directory (`DAYTWO_DATA_DIR`).
+pub(crate) fn data_dir(home: &Path, env: &str) -> PathBuf {
+    home.join("data").join(env)
 }
 
 /// The directory holding an env's replica logs.

@@ -10,6 +10,7 @@
 //! | `DAYTWO_PROCESS` | `web` |
 //! | `DAYTWO_REPLICA` | `web.1` (process name and 1-based index) |
 //! | `DAYTWO_RELEASE` | `working-tree` or a release digest |
+//! | `DAYTWO_DATA_DIR` | `$DAYTWO_HOME/data/dev`: the env's persistent data, kept across releases |
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ pub(crate) struct ReplicaEnvInput<'a> {
     pub replica: u32,
     pub release: &'a str,
     pub port: Option<u16>,
+    pub data_dir: &'a std::path::Path,
     pub environment: &'a BTreeMap<String, String>,
 }
 
@@ -52,6 +54,10 @@ pub(crate) fn build(input: &ReplicaEnvInput<'_>) -> BTreeMap<String, String> {
         format!("{}.{}", input.process, input.replica),
     );
     vars.insert("DAYTWO_RELEASE".to_owned(), input.release.to_owned());
+    vars.insert(
+        "DAYTWO_DATA_DIR".to_owned(),
+        input.data_dir.display().to_string(),
+    );
     vars
 }
 
@@ -71,12 +77,14 @@ mod tests {
             replica: 2,
             release: "working-tree",
             port: Some(4000),
+            data_dir: std::path::Path::new("/h/data/dev"),
             environment: &environment,
         });
         assert_eq!(vars["GREETING"], "hi");
         assert_eq!(vars["DAYTWO_ENV"], "dev");
         assert_eq!(vars["DAYTWO_REPLICA"], "web.2");
         assert_eq!(vars["PORT"], "4000");
+        assert_eq!(vars["DAYTWO_DATA_DIR"], "/h/data/dev");
         assert!(vars.contains_key("PATH"));
     }
 }

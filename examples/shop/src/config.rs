@@ -121,15 +121,20 @@ impl WorkerConfig {
     }
 }
 
-/// `SHOP_DB` if set; otherwise `shop-<DAYTWO_ENV>.db`, so each env run from the
-/// same directory gets its own data; otherwise [`DEFAULT_DB_PATH`]. Relative
-/// paths are relative to the working directory (daytwo: the spec's directory).
+/// `SHOP_DB` if set; otherwise `shop.db` in `DAYTWO_DATA_DIR` (the env's
+/// persistent directory daytwo gives every replica, kept across releases);
+/// otherwise `shop-<DAYTWO_ENV>.db`, so each env run from the same directory
+/// gets its own data; otherwise [`DEFAULT_DB_PATH`]. Relative paths are
+/// relative to the working directory.
 fn db_path(
     lookup: &impl Fn(&str) -> Option<String>,
     identity: &Identity,
 ) -> Result<PathBuf, ConfigError> {
     if let Some(path) = lookup("SHOP_DB").filter(|path| !path.is_empty()) {
         return Ok(PathBuf::from(path));
+    }
+    if let Some(dir) = lookup("DAYTWO_DATA_DIR").filter(|dir| !dir.is_empty()) {
+        return Ok(PathBuf::from(dir).join("shop.db"));
     }
     match &identity.env {
         None => Ok(PathBuf::from(DEFAULT_DB_PATH)),
@@ -175,7 +180,7 @@ mod tests {
     }
 
     #[test]
-    fn db_path_prefers_shop_db_then_env_then_default() {
+    fn db_path_prefers_shop_db_then_data_dir_then_env_then_default() {
         let explicit = WebConfig::load(&vars(&[
             ("PORT", "1"),
             ("SHOP_DB", "/tmp/x.db"),
@@ -183,6 +188,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(explicit.db_path, PathBuf::from("/tmp/x.db"));
+
+        let data_dir = WebConfig::load(&vars(&[
+            ("PORT", "1"),
+            ("DAYTWO_DATA_DIR", "/h/data/qa"),
+            ("DAYTWO_ENV", "qa"),
+        ]))
+        .unwrap();
+        assert_eq!(data_dir.db_path, PathBuf::from("/h/data/qa/shop.db"));
 
         let per_env = WebConfig::load(&vars(&[("PORT", "1"), ("DAYTWO_ENV", "qa")])).unwrap();
         assert_eq!(per_env.db_path, PathBuf::from("shop-qa.db"));

@@ -56,11 +56,17 @@ async fn replica_sees_port_daytwo_variables_and_its_environment() {
     let port = status.port.unwrap();
     let (code, body) = http_get(port, "/env").await;
     assert_eq!(code, 200);
+    let data_dir = h.config.home.join("data/test");
     let expected = format!(
         "PORT={port}\nDAYTWO_APP=testapp\nDAYTWO_ENV=test\nDAYTWO_PROCESS=web\n\
-         DAYTWO_REPLICA=web.2\nDAYTWO_RELEASE={RELEASE}\nGREETING=hi\n"
+         DAYTWO_REPLICA=web.2\nDAYTWO_RELEASE={RELEASE}\nDAYTWO_DATA_DIR={}\nGREETING=hi\n",
+        data_dir.display()
     );
     assert_eq!(body, expected);
+    assert!(
+        data_dir.is_dir(),
+        "the env's data directory exists before the replica starts"
+    );
     h.down("test").await;
 }
 

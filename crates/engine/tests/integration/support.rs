@@ -318,7 +318,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/healthz":
             code, body = (503, "sick") if os.path.exists("unhealthy") else (200, "ok")
         elif self.path == "/env":
-            names = ["PORT", "DAYTWO_APP", "DAYTWO_ENV", "DAYTWO_PROCESS", "DAYTWO_REPLICA", "DAYTWO_RELEASE", "GREETING"]
+            names = ["PORT", "DAYTWO_APP", "DAYTWO_ENV", "DAYTWO_PROCESS", "DAYTWO_REPLICA", "DAYTWO_RELEASE", "DAYTWO_DATA_DIR", "GREETING"]
             code, body = 200, "".join(f"{n}={os.environ.get(n, '')}\n" for n in names)
         else:
             code, body = 404, "no"
