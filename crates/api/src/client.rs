@@ -394,16 +394,24 @@ fn api_error(path: &str, status: StatusCode, bytes: &[u8]) -> ClientError {
     }
 }
 
-/// Percent-encodes a query/path component (env and process names are simple,
-/// but a user may pass anything on the command line).
+/// Characters kept as they are in a path segment or query value: RFC 3986's
+/// unreserved set.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a path segment or query value.
 fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
+    percent_encoding::utf8_percent_encode(value, COMPONENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encode_keeps_unreserved_characters_and_escapes_the_rest() {
+        assert_eq!(super::encode("web-1_a.b~"), "web-1_a.b~");
+        assert_eq!(super::encode("a b/é?&"), "a%20b%2F%C3%A9%3F%26");
     }
-    out
 }
