@@ -12,37 +12,24 @@ use crate::cgroup::ReplicaCgroup;
 use crate::engine::EngineContext;
 use crate::error::EngineError;
 use crate::health_check::{self, HealthTracker, ProbeTarget, STARTING_PROBE_INTERVAL};
-use crate::proc_stat;
 use crate::replica_dir::{self, ReplicaPaths};
 use crate::replica_env::{self, ReplicaEnvInput};
-use crate::shim::config::ShimConfig;
 use crate::status::ReplicaStatus;
 use daytwo_spec::{EnvSpec, HealthCheck, ProcessSpec};
 use daytwo_types::{ReplicaKey, ReplicaState};
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::MissedTickBehavior;
 
-/// How long a new shim may take to report the replica's pid.
-const SHIM_START_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the run dir is checked for the shim's `pid` file.
-const PID_FILE_POLL_INTERVAL: Duration = Duration::from_millis(5);
-/// How often an adopted replica (not our child's child) is checked for exit.
-const ADOPTED_EXIT_POLL_INTERVAL: Duration = Duration::from_millis(250);
-/// How long to wait for the shim's `exit` file after the replica ended.
-const EXIT_FILE_WAIT: Duration = Duration::from_secs(3);
-const EXIT_FILE_POLL_INTERVAL: Duration = Duration::from_millis(20);
-/// How long to wait for a process group after SIGKILL.
-const KILL_WAIT: Duration = Duration::from_secs(5);
-/// The exit code of a process killed by SIGKILL.
-const SIGKILL_EXIT: i32 = 128 + 9;
+mod running;
+mod spawn;
+mod stop;
+
+use running::Running;
 
 /// Everything that decides how one replica runs. A replica whose plan
 /// changes (other than the replica count) is replaced.
@@ -127,59 +114,6 @@ impl ReplicaHandle {
         let (reply, answer) = oneshot::channel();
         let _ = self.stop.send(reply);
         answer
-    }
-}
-
-/// A replica process that is (believed to be) running.
-struct Running {
-    pid: u32,
-    start_ticks: u64,
-    /// The shim, when this engine started it (then its exit is awaited;
-    /// otherwise the replica's pid is polled).
-    shim: Option<tokio::process::Child>,
-    shim_pid: Option<u32>,
-    started: Instant,
-    poll: tokio::time::Interval,
-}
-
-impl Running {
-    fn new(
-        pid: u32,
-        start_ticks: u64,
-        shim: Option<tokio::process::Child>,
-        shim_pid: Option<u32>,
-        started: Instant,
-    ) -> Self {
-        let mut poll = tokio::time::interval(ADOPTED_EXIT_POLL_INTERVAL);
-        poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        Self {
-            pid,
-            start_ticks,
-            shim,
-            shim_pid,
-            started,
-            poll,
-        }
-    }
-
-    /// Resolves when the replica has exited. Cancel safe.
-    async fn exited(&mut self) {
-        match &mut self.shim {
-            Some(shim) => {
-                let _ = shim.wait().await;
-            }
-            None => loop {
-                self.poll.tick().await;
-                if !proc_stat::is_same_process(self.pid, self.start_ticks) {
-                    return;
-                }
-            },
-        }
-    }
-
-    fn signal_group(&self, signal: Signal) {
-        // ESRCH (group already gone) is fine.
-        let _ = killpg(Pid::from_raw(self.pid as i32), signal);
     }
 }
 
@@ -363,150 +297,6 @@ impl Supervisor {
         Running::new(pid, start_ticks, None, shim_pid, started)
     }
 
-    /// Starts the replica through a new shim and waits for its pid.
-    async fn spawn(&mut self) -> Result<Running, EngineError> {
-        let key = self.plan.key.clone();
-        for dir in [
-            Some(self.paths.run_dir.as_path()),
-            self.paths.log_path.parent(),
-            Some(self.data_dir.as_path()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            std::fs::create_dir_all(dir).map_err(|source| EngineError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        for stale in [
-            self.paths.shim_config(),
-            self.paths.pid_file(),
-            self.paths.exit_file(),
-            self.paths.error_file(),
-        ] {
-            let _ = std::fs::remove_file(stale);
-        }
-        self.cgroup = self.prepare_memory_limit();
-
-        let config = ShimConfig {
-            command: self.plan.process.command.clone(),
-            dir: self.plan.dir.clone(),
-            env: self.env.clone(),
-            run_dir: self.paths.run_dir.clone(),
-            log_path: self.paths.log_path.clone(),
-            log_max_bytes: self.context.config.log_max_bytes,
-            log_keep: self.context.config.log_keep,
-            cgroup: self.cgroup.as_ref().map(|cgroup| cgroup.path.clone()),
-        };
-        let config_path = self.paths.shim_config();
-        let json = serde_json::to_string_pretty(&config).unwrap_or_default();
-        write_private(&config_path, json.as_bytes()).map_err(|source| {
-            EngineError::WriteShimConfig {
-                path: config_path.clone(),
-                source,
-            }
-        })?;
-
-        let shim_exe = &self.context.config.shim_exe;
-        let mut shim = tokio::process::Command::new(shim_exe)
-            .arg("shim")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|source| EngineError::Spawn {
-                key: key.clone(),
-                shim_exe: shim_exe.clone(),
-                source,
-            })?;
-        let shim_pid = shim.id();
-
-        let deadline = Instant::now() + SHIM_START_TIMEOUT;
-        let (pid, start_ticks) = loop {
-            if let Some(found) = read_pid_file(&self.paths) {
-                break found;
-            }
-            if let Ok(Some(_)) = shim.try_wait() {
-                if let Some(found) = read_pid_file(&self.paths) {
-                    break found;
-                }
-                let message = std::fs::read_to_string(self.paths.error_file())
-                    .unwrap_or_else(|_| "the shim exited without a reason".to_owned());
-                self.remove_cgroup().await;
-                return Err(EngineError::ShimFailed { key, message });
-            }
-            if Instant::now() > deadline {
-                let _ = shim.start_kill();
-                self.remove_cgroup().await;
-                return Err(EngineError::ShimTimeout {
-                    key,
-                    timeout: SHIM_START_TIMEOUT,
-                });
-            }
-            tokio::time::sleep(PID_FILE_POLL_INTERVAL).await;
-        };
-
-        self.status.pid = Some(pid);
-        self.status.shim_pid = shim_pid;
-        self.status.start_ticks = Some(start_ticks);
-        self.status.started_at = Some(jiff::Timestamp::now());
-        // In a crash loop a checked replica stays `crashloop` until its check
-        // passes; one without a check counts as healthy while it runs.
-        self.status.state = match (&self.check, self.crashloop) {
-            (None, _) => ReplicaState::Healthy,
-            (Some(_), true) => ReplicaState::Crashloop,
-            (Some(_), false) => ReplicaState::Starting,
-        };
-        self.status = self.context.publish(&self.status);
-        let port = self
-            .status
-            .port
-            .map(|port| format!(", port {port}"))
-            .unwrap_or_default();
-        self.context.event(
-            &key,
-            "replica.started",
-            format!("{key} started (pid {pid}{port})"),
-        );
-        Ok(Running::new(
-            pid,
-            start_ticks,
-            Some(shim),
-            shim_pid,
-            Instant::now(),
-        ))
-    }
-
-    /// Sets up the replica's memory cgroup, or registers it with the RSS
-    /// watchdog when there is no usable cgroup.
-    fn prepare_memory_limit(&self) -> Option<ReplicaCgroup> {
-        let limit = self.plan.process.memory_limit?;
-        let board = &self.context.board;
-        if let Some(cgroup) = self.context.memory.leaf(&self.plan.key) {
-            match cgroup.create(limit) {
-                Ok(()) => {
-                    board.set_watchdog_limit(&self.plan.key, None);
-                    return Some(cgroup);
-                }
-                Err(error) => tracing::warn!(
-                    path = %cgroup.path.display(),
-                    %error,
-                    "cannot create the replica's memory cgroup; using the rss watchdog"
-                ),
-            }
-        }
-        board.set_watchdog_limit(&self.plan.key, Some(limit));
-        None
-    }
-
-    async fn remove_cgroup(&mut self) {
-        if let Some(cgroup) = self.cgroup.take() {
-            cgroup.remove().await;
-        }
-    }
-
     /// Runs health checks until the replica exits, a stop is requested or the
     /// engine shuts down.
     async fn supervise(&mut self, running: &mut Running) -> Outcome {
@@ -602,43 +392,6 @@ impl Supervisor {
         self.status = self.context.publish(&self.status);
     }
 
-    /// After the replica ended: reads its exit status, kills what is left of
-    /// its process group, notices an OOM kill, removes its cgroup.
-    async fn collect_exit(&mut self, running: &mut Running) -> Option<i32> {
-        let mut exit = replica_dir::read_exit_file(&self.paths.exit_file());
-        if exit.is_none() && running.shim.is_none() {
-            // Not our child: its shim writes `exit` a moment after the replica died.
-            let deadline = Instant::now() + EXIT_FILE_WAIT;
-            while exit.is_none() && Instant::now() < deadline {
-                let shim_alive = running
-                    .shim_pid
-                    .and_then(proc_stat::read_stat)
-                    .is_some_and(|stat| stat.state != 'Z');
-                tokio::time::sleep(EXIT_FILE_POLL_INTERVAL).await;
-                exit = replica_dir::read_exit_file(&self.paths.exit_file());
-                if !shim_alive {
-                    break;
-                }
-            }
-        }
-        // No orphans: whatever the command left behind in its group goes too.
-        running.signal_group(Signal::SIGKILL);
-        if let Some(cgroup) = &self.cgroup
-            && exit == Some(SIGKILL_EXIT)
-            && cgroup.hit_limit()
-        {
-            let key = &self.plan.key;
-            let limit = self.plan.process.memory_limit.unwrap_or_default();
-            self.context.event(
-                key,
-                "replica.memory_limit",
-                format!("{key} was killed by the kernel at its memory limit of {limit} bytes (cgroup {})", cgroup.path.display()),
-            );
-        }
-        self.remove_cgroup().await;
-        exit
-    }
-
     /// Records an unexpected exit (or failed restart) and returns the delay
     /// before the next start.
     fn on_exit(
@@ -701,73 +454,6 @@ impl Supervisor {
         self.status = self.context.publish(&self.status);
         decision.delay
     }
-
-    /// Graceful stop: stop signal to the group, `stop_timeout`, then SIGKILL.
-    async fn stop(mut self, mut running: Running, reply: StopRequest) {
-        let key = self.plan.key.clone();
-        self.status.state = ReplicaState::Stopping;
-        self.status = self.context.publish(&self.status);
-        let timeout = self.plan.process.stop_timeout;
-        if let Some(hook) = &self.context.config.pre_stop {
-            // Out of routing and drained before the signal; bounded.
-            let _ = tokio::time::timeout(timeout, hook.0.before_stop(key.clone(), timeout)).await;
-        }
-        running.signal_group(self.stop_signal);
-        let graceful = tokio::time::timeout(timeout, running.exited())
-            .await
-            .is_ok();
-        if !graceful {
-            running.signal_group(Signal::SIGKILL);
-            self.context.event(
-                &key,
-                "replica.killed",
-                format!(
-                    "{key} did not exit within {} of {}; sent SIGKILL to its process group",
-                    humantime::format_duration(timeout),
-                    self.stop_signal
-                ),
-            );
-            let _ = tokio::time::timeout(KILL_WAIT, running.exited()).await;
-        }
-        let exit = self.collect_exit(&mut running).await;
-        self.status.last_exit = exit;
-        let how = exit
-            .map(describe_exit)
-            .unwrap_or_else(|| "exit status unknown".to_owned());
-        self.finish_stopped(reply, &format!("{key} stopped ({how})"));
-    }
-
-    fn finish_stopped(&mut self, reply: StopRequest, message: &str) {
-        self.status.pid = None;
-        self.status.shim_pid = None;
-        self.status.start_ticks = None;
-        self.status.state = ReplicaState::Exited;
-        self.status.rss_bytes = 0;
-        self.status.cpu_percent = 0.0;
-        self.context.board.set_watchdog_limit(&self.plan.key, None);
-        self.status = self.context.publish(&self.status);
-        self.context
-            .event(&self.plan.key, "replica.stopped", message);
-        let _ = reply.send(self.status.clone());
-    }
-}
-
-/// Writes a file readable by its owner only (the shim config holds the
-/// replica's environment, which may carry secrets).
-fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?
-        .write_all(contents)
-}
-
-fn read_pid_file(paths: &ReplicaPaths) -> Option<(u32, u64)> {
-    replica_dir::parse_pid_file(&std::fs::read_to_string(paths.pid_file()).ok()?)
 }
 
 /// `SIGTERM`, `TERM` or `term` → the signal.
