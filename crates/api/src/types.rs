@@ -23,6 +23,10 @@ pub struct DaemonInfo {
     /// How `memory_limit` is enforced on this host, e.g. `cgroup v1 (/sys/fs/cgroup/memory/…)`
     /// or `rss watchdog (no writable cgroup: …)`.
     pub memory_enforcement: String,
+    /// The daemon's Prometheus endpoint (`http://127.0.0.1:PORT/metrics`),
+    /// `null` when `DAYTWO_METRICS_ADDR=off` or it could not bind.
+    #[serde(default)]
+    pub metrics_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +86,11 @@ pub struct ReplicaInfo {
 pub struct UpRequest {
     pub spec: EnvSpec,
     pub release: String,
+    /// The env's effective `[migrations]`: with a `database`, the daemon
+    /// applies the pending migrations before it starts any replica
+    /// (docs/migrations.md). `None` when the spec has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<daytwo_spec::MigrationsSpec>,
 }
 
 /// `POST /v1/envs/{env}/up` and `POST /v1/envs/{env}/down` answers.
@@ -89,6 +98,18 @@ pub struct UpRequest {
 pub struct EnvReplicas {
     pub env: String,
     pub replicas: Vec<ReplicaInfo>,
+    /// `up` only: the migrations it applied before starting the replicas,
+    /// in order (left out when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<AppliedMigration>,
+}
+
+/// One migration `daytwo up` applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedMigration {
+    /// The file name, e.g. `0002_analytics.sql`.
+    pub file: String,
+    pub duration_ms: u64,
 }
 
 /// `GET /v1/logs` query.
@@ -125,10 +146,16 @@ pub struct Event {
     pub id: i64,
     /// RFC 3339.
     pub ts: String,
+    /// The same time as `ts` (RFC 3339), under the name `daytwo events
+    /// --json` documents.
+    #[serde(default)]
+    pub time: String,
     pub env: Option<String>,
     /// `env/process.N` when the event concerns one replica.
     pub replica: Option<String>,
-    /// Machine-readable kind, e.g. `replica.started`, `replica.crashed`, `env.up`.
+    /// Machine-readable kind, e.g. `replica.started`, `replica.crashed`,
+    /// `env.up`, `canary.step`, `canary.verdict`, `canary.guard_failed`,
+    /// `canary.rolled_back`, `canary.promoted`, `incident.opened`.
     pub kind: String,
     pub message: String,
 }
@@ -248,8 +275,11 @@ pub struct DeployRecord {
     /// RFC 3339.
     pub started_at: String,
     pub finished_at: Option<String>,
-    /// `running`, `succeeded`, `failed`, or `reconciled-old` / `reconciled-new`
-    /// after a daemon crash mid-deploy.
+    /// `running`, `succeeded`, `failed` (nothing changed for users: preflight,
+    /// smoke or migrate failed), `rolled_back` (the switch had begun — a
+    /// canary guard failed, the canary stayed inconclusive, or a candidate
+    /// failed mid-switch — and the routing was restored), or
+    /// `reconciled-old` / `reconciled-new` after a daemon crash mid-deploy.
     pub outcome: String,
     pub duration_ms: Option<u64>,
     /// Why it failed, or a note (e.g. which release it ended on).
@@ -257,6 +287,12 @@ pub struct DeployRecord {
     /// On a failed preflight: the last log lines of the failing replica.
     #[serde(default)]
     pub logs: Vec<String>,
+    /// `rolled_back` canary: the guard that failed (`error_rate`,
+    /// `latency_p99`, `memory_growth`, `restarts`, …); `null` otherwise
+    /// (also when the canary failed closed because its analysis stayed
+    /// inconclusive — the message says so).
+    #[serde(default)]
+    pub failed_guard: Option<String>,
 }
 
 /// One flag of one env as `daytwo flags --json` prints it.
@@ -308,4 +344,49 @@ pub struct FlagChangeInfo {
     pub reason: String,
     /// RFC 3339.
     pub at: String,
+}
+
+/// An incident as `daytwo incident list --json` prints it: something went
+/// wrong in an env and daytwo acted (a canary rolled back by a guard, the
+/// steady-state watch's remediation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: i64,
+    pub env: String,
+    /// The release it is about (the canary's candidate).
+    pub release: Option<ReleaseRef>,
+    /// The deploy it happened in (`daytwo history` id), if any.
+    pub deployment_id: Option<i64>,
+    /// RFC 3339.
+    pub opened_at: String,
+    /// RFC 3339; `null` while open.
+    pub closed_at: Option<String>,
+    /// Open to close (to now while open).
+    pub duration_ms: u64,
+    /// The guard that raised it (`memory_growth`, `error_rate`, …).
+    pub guard: Option<String>,
+    pub summary: String,
+}
+
+/// One entry of an incident's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// RFC 3339.
+    pub time: String,
+    /// Since the timeline's first entry.
+    pub offset_ms: u64,
+    /// The event kind (`canary.step`, `canary.guard_failed`, `flag.set`,
+    /// `replica.restarted`, …).
+    pub kind: String,
+    pub message: String,
+    /// `env/process.N` when the entry concerns one replica.
+    pub replica: Option<String>,
+}
+
+/// `daytwo incident show --json`: the incident and what happened around it,
+/// from its deploy's start (or its opening) to its close, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentTimeline {
+    pub incident: Incident,
+    pub timeline: Vec<TimelineEntry>,
 }

@@ -48,7 +48,8 @@ impl Cli {
             Command::Flags(args) => args.json(),
             Command::Why(args) => args.json,
             Command::Notes(args) => args.format == crate::commands::NotesFormat::Json,
-            Command::Init(_) | Command::Serve | Command::Proxy => false,
+            Command::Incident(command) => command.json(),
+            Command::Init(_) | Command::Serve | Command::Proxy | Command::Demo(_) => false,
         }
     }
 }
@@ -107,6 +108,12 @@ pub enum Command {
     Why(crate::commands::WhyArgs),
     /// Release notes: commits, flags, migrations and spec changes since the previous release.
     Notes(crate::commands::NotesArgs),
+    /// Incidents and their timelines (guard verdicts, remediation, flag flips, deploys).
+    #[command(subcommand)]
+    Incident(crate::commands::IncidentCommand),
+    /// The whole story in about a minute: build, promote, a leaking canary
+    /// caught and rolled back, the kill switch, notes, incident and why.
+    Demo(crate::commands::DemoArgs),
     /// Run the daemon in the foreground (other commands start it in the background).
     Serve,
     /// Run the proxy (the data plane) in the foreground; the daemon starts it when needed.
@@ -300,8 +307,13 @@ pub struct ImportArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StrategyArg {
+    /// Replica by replica.
     Rolling,
+    /// All at once.
     BlueGreen,
+    /// Step by step (the spec's `[rollout] steps`, default 10 → 50 → 100 %),
+    /// each step analysed by the guards; a failing guard rolls back.
+    Canary,
 }
 
 impl StrategyArg {
@@ -309,6 +321,7 @@ impl StrategyArg {
         match self {
             Self::Rolling => "rolling",
             Self::BlueGreen => "blue-green",
+            Self::Canary => "canary",
         }
     }
 }
@@ -319,7 +332,9 @@ pub struct DeployArgs {
     pub release: String,
     #[arg(long)]
     pub env: String,
-    /// How traffic moves to the new release (default: rolling).
+    /// How traffic moves to the new release (default: the release's
+    /// `[rollout] strategy`, else rolling). Exits non-zero when a canary
+    /// is rolled back.
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
     /// Deploy a release with contract migrations (rollback-unsafe): rolling
@@ -339,6 +354,8 @@ pub struct PromoteArgs {
     /// The env to deploy it to.
     #[arg(long)]
     pub to: String,
+    /// How traffic moves to the promoted release (default: its
+    /// `[rollout] strategy` for the target env, else rolling).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
     #[arg(long)]

@@ -12,6 +12,8 @@ use crate::reconcile_at_start::reconcile_at_start;
 use crate::route_sync::{RouteSync, RouteSyncConfig};
 use crate::routes::{AppState, router};
 use crate::store_handle::StoreHandle;
+use crate::telemetry::metrics_server::{self, MetricsSource};
+use crate::telemetry::{Telemetry, TelemetryConfig, spawn_sampler};
 use crate::warm::WarmReleases;
 use crate::{DaemonError, adopt, persist};
 use daytwo_engine::{Engine, EngineConfig, PreStopHook};
@@ -62,7 +64,10 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
     let _stop_engine = shutdown.clone().drop_guard();
     // Every graceful stop first leaves routing and drains (see `pre_stop`).
     let route_sync_cell = Arc::new(OnceLock::new());
+    let telemetry = Telemetry::new(TelemetryConfig::from_env());
     let mut engine_config = EngineConfig::new(home.clone(), config.shim_exe.clone());
+    // RSS and CPU are read at the pace the telemetry samples them.
+    engine_config.sample_interval = telemetry.config().interval;
     engine_config.pre_stop = Some(PreStopHook(Arc::new(DrainBeforeStop {
         route_sync: Arc::clone(&route_sync_cell),
         proxy: ProxyClient::for_home(&home),
@@ -97,6 +102,8 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
         warm: WarmReleases::default(),
         warm_window: Deployer::warm_window_from_env(),
         flags: flags.clone(),
+        telemetry: telemetry.clone(),
+        alerts: crate::alerts::AlertSender::default(),
     };
     // Deploys the previous daemon left half-done end on one release before
     // anyone can start another.
@@ -106,6 +113,43 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
         format!("daemon {} started", std::process::id()),
     );
     store.call(move |store| store.append_event(event)).await?;
+
+    // Per-env request, latency, RSS and CPU history for canary analysis,
+    // metrics and release notes.
+    let _sampler = spawn_sampler(
+        telemetry.clone(),
+        engine.clone(),
+        ProxyClient::for_home(&home),
+        store.clone(),
+        shutdown.clone(),
+    );
+    // After promotion the guards keep watching every env (crate::watch).
+    let _watch = crate::watch::spawn(
+        deployer.clone(),
+        crate::watch::WatchSettings::from_env(),
+        shutdown.clone(),
+    );
+    let metrics_source = MetricsSource {
+        engine: engine.clone(),
+        store: store.clone(),
+        telemetry: telemetry.clone(),
+    };
+    let metrics_url = match metrics_server::addr_from_env() {
+        Ok(Some(addr)) => {
+            match metrics_server::serve(addr, metrics_source, shutdown.clone()).await {
+                Ok(url) => Some(url),
+                Err(problem) => {
+                    tracing::warn!("{problem}; metrics stay on the control socket only");
+                    None
+                }
+            }
+        }
+        Ok(None) => None,
+        Err(problem) => {
+            tracing::warn!("{problem}; metrics stay on the control socket only");
+            None
+        }
+    };
 
     let socket = home.join(daytwo_api::SOCKET_FILE);
     let listener = bind_socket(&socket)?;
@@ -119,6 +163,8 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> Result<()
         home,
         started_at,
         shutdown: shutdown.clone(),
+        telemetry,
+        metrics_url,
     };
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

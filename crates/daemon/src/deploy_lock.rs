@@ -37,6 +37,13 @@ pub(crate) struct DeployLocks {
 }
 
 impl DeployLocks {
+    /// What holds `env`'s lock right now, if anything (the steady-state
+    /// watch does not look while a deploy runs).
+    pub(crate) fn holder(&self, env: &str) -> Option<RunningDeploy> {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.get(env).cloned()
+    }
+
     /// Takes `env`'s lock for `deploy`, or answers who holds it.
     pub(crate) fn try_acquire(
         &self,

@@ -57,5 +57,6 @@ pub(crate) fn api_record(record: DeploymentRecord) -> DeployRecord {
         duration_ms: record.duration_ms,
         message: record.message,
         logs: record.logs,
+        failed_guard: record.failed_guard,
     }
 }

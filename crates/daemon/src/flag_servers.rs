@@ -15,10 +15,12 @@
 //! the process environment of the spec handed to it.
 
 use crate::DaemonError;
+use crate::api_error::ApiError;
 use crate::store_handle::StoreHandle;
-use daytwo_flags::{FlagsHandle, OfrepOptions};
+use axum::http::StatusCode;
+use daytwo_flags::{FlagsError, FlagsHandle, OfrepOptions};
 use daytwo_spec::{EnvFlag, EnvSpec};
-use daytwo_store::NewEvent;
+use daytwo_store::{FlagChangeRecord, NewEvent, NewFlagChange};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -132,6 +134,92 @@ impl FlagServers {
             .iter()
             .map(|(env, server)| (env.clone(), server.handle.clone()))
             .collect()
+    }
+
+    /// Sets flag `name` of `env` to `value` at run time, as `daytwo flags
+    /// set` does (and the steady-state watch's `flag-off` remediation, as
+    /// user `daytwo`): checked against the flag's type, served at once
+    /// (the OFREP server answers with it when this returns), recorded in
+    /// the flag history with `user` and `reason`, and written to the
+    /// env's event log (`flag.set`). Returns the flag as now served and
+    /// the recorded change.
+    pub(crate) async fn set_at_run_time(
+        &self,
+        env: &str,
+        name: &str,
+        value: Value,
+        user: &str,
+        reason: &str,
+    ) -> Result<(EnvFlag, FlagChangeRecord), ApiError> {
+        let Some(handle) = self.handle(env).await else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "flags_not_served",
+                format!("env `{env}` serves no flags"),
+            )
+            .with_hint(
+                "bring the env up (`daytwo up --env ENV`) with [flags.NAME] declared in its spec",
+            ));
+        };
+        if reason.trim().is_empty() {
+            return Err(ApiError::bad_request("a flag change needs a reason")
+                .with_hint("say why, e.g. --reason \"analytics overloads the db\""));
+        }
+        // The new snapshot is published (served) when `set_value` returns.
+        let change = handle.set_value(name, value).map_err(|error| match error {
+            FlagsError::UnknownFlag { .. } => {
+                let declared: Vec<String> = handle.snapshot().flags.keys().cloned().collect();
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "flag_not_found",
+                    format!("env `{env}` has no flag `{name}`"),
+                )
+                .with_hint(format!("declared flags: {}", declared.join(", ")))
+            }
+            other => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_flag_value",
+                other.to_string(),
+            ),
+        })?;
+        let at = jiff::Timestamp::now();
+        let record = NewFlagChange {
+            env: env.to_string(),
+            flag: name.to_string(),
+            old_json: change.old.value.to_string(),
+            new_json: change.new.value.to_string(),
+            user: user.to_string(),
+            reason: reason.to_string(),
+            at,
+        };
+        let id = self
+            .store
+            .call(move |store| store.append_flag_change(&record))
+            .await?;
+        let event = NewEvent {
+            env: Some(env.to_string()),
+            ..NewEvent::new(
+                "flag.set",
+                format!(
+                    "flag {name} in env {env}: {} → {} by {user} ({reason})",
+                    change.old.value, change.new.value
+                ),
+            )
+        };
+        self.store
+            .call(move |store| store.append_event(event))
+            .await?;
+        let last = FlagChangeRecord {
+            id,
+            env: env.to_string(),
+            flag: name.to_string(),
+            old_json: change.old.value.to_string(),
+            new_json: change.new.value.to_string(),
+            user: user.to_string(),
+            reason: reason.to_string(),
+            at,
+        };
+        Ok((change.new, last))
     }
 
     /// `flags` with the latest run-time value of each flag applied, when

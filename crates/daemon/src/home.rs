@@ -2,6 +2,12 @@
 //! exclusive `flock` on `daytwo.lock` held for the daemon's lifetime (so two
 //! daemons can never serve one home, whoever started them), and the pid file
 //! written once the lock is held.
+//!
+//! It also owns where an env's persistent data lives (`data/<env>/`, the
+//! replicas' `DAYTWO_DATA_DIR`) and the one rule for the database an env's
+//! migrations target: a relative `sqlite://PATH` lives in that directory,
+//! so the app, `daytwo migrate status|up --env ENV`, `daytwo up` and the
+//! deploy phase all open the same file.
 
 use crate::DaemonError;
 use nix::errno::Errno;
@@ -13,6 +19,8 @@ use std::path::{Path, PathBuf};
 
 /// File name of the lock inside `DAYTWO_HOME`.
 pub const LOCK_FILE: &str = "daytwo.lock";
+/// The directory inside `DAYTWO_HOME` that holds one data directory per env.
+pub const DATA_DIR: &str = "data";
 /// Mode of a state directory daytwo creates: only its user may enter.
 const HOME_MODE: u32 = 0o700;
 
@@ -45,6 +53,33 @@ fn home_from(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
             .unwrap_or_else(|| PathBuf::from("/"))
     });
     user_home.join(".local/state/daytwo")
+}
+
+/// The persistent data directory of `env`: `$DAYTWO_HOME/data/<env>`, the
+/// `DAYTWO_DATA_DIR` the engine gives the env's replicas (kept across
+/// releases, restarts and deploys).
+pub fn env_data_dir(home: &Path, env: &str) -> PathBuf {
+    home.join(DATA_DIR).join(env)
+}
+
+/// Creates `env`'s data directory (and `home`, mode 0700, when missing);
+/// returns its path.
+pub fn create_env_data_dir(home: &Path, env: &str) -> Result<PathBuf, DaemonError> {
+    create_home(home)?;
+    let dir = env_data_dir(home, env);
+    std::fs::create_dir_all(&dir).map_err(|source| DaemonError::CreateHome {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+/// The database URL `env`'s migrations run against: `database` from the
+/// env's `[migrations]`, with a relative SQLite path (`sqlite://shop.db`)
+/// resolved into [`env_data_dir`]. Absolute SQLite paths and `postgres://`
+/// URLs are unchanged.
+pub fn env_database_url(home: &Path, env: &str, database: &str) -> String {
+    daytwo_migrate::resolve_sqlite_path(database, &env_data_dir(home, env))
 }
 
 /// Creates `home` (and parents) with mode 0700 if it does not exist.
@@ -195,6 +230,36 @@ mod tests {
             home_with(&vars),
             PathBuf::from("/home/ann/.local/state/daytwo")
         );
+    }
+
+    #[test]
+    fn a_relative_sqlite_database_lives_in_the_env_data_dir() {
+        let home = Path::new("/srv/d2");
+        assert_eq!(env_data_dir(home, "qa"), PathBuf::from("/srv/d2/data/qa"));
+        assert_eq!(
+            env_database_url(home, "qa", "sqlite://shop.db"),
+            "sqlite:///srv/d2/data/qa/shop.db"
+        );
+        assert_eq!(
+            env_database_url(home, "qa", "sqlite:///var/shop.db"),
+            "sqlite:///var/shop.db"
+        );
+        assert_eq!(
+            env_database_url(home, "qa", "postgres://app@db/shop"),
+            "postgres://app@db/shop"
+        );
+    }
+
+    #[test]
+    fn creating_the_data_dir_creates_a_private_home() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let data = create_env_data_dir(&home, "dev").unwrap();
+        assert_eq!(data, home.join("data/dev"));
+        assert!(data.is_dir());
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
     }
 
     #[test]

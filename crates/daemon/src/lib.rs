@@ -19,6 +19,7 @@
 //! cancels the shutdown token.
 
 mod adopt;
+pub mod alerts;
 mod api_error;
 mod background;
 mod daemon;
@@ -29,7 +30,9 @@ mod env_routes;
 mod error;
 mod flag_servers;
 mod home;
+mod incident_report;
 mod local_target;
+mod measurements;
 mod migrate_phase;
 mod migration_guard;
 mod persist;
@@ -41,7 +44,9 @@ mod route_sync;
 mod routes;
 mod smoke;
 mod store_handle;
+mod telemetry;
 mod warm;
+mod watch;
 
 pub use api_error::ApiError;
 pub use background::{DAEMON_LOG_FILE, START_TIMEOUT, connect_or_start};
@@ -52,5 +57,12 @@ pub use error::DaemonError;
 pub use flag_servers::{
     FLAG_VAR_PREFIX, FLAGS_TOKEN_FILE, FLAGS_TOKEN_VAR, FLAGS_URL_VAR, OFREP_ENDPOINT_VAR,
 };
-pub use home::{LOCK_FILE, default_home};
+pub use home::{
+    DATA_DIR, LOCK_FILE, create_env_data_dir, default_home, env_data_dir, env_database_url,
+};
+pub use incident_report::{incident_timeline, list_incidents};
+pub use measurements::measured_behaviour;
 pub use proxy_process::{PROXY_LOG_FILE, PROXY_START_TIMEOUT, ProxyStartError, run_proxy};
+pub use telemetry::TELEMETRY_INTERVAL_VAR;
+pub use telemetry::metrics_server::METRICS_ADDR_VAR;
+pub use watch::{WATCH_USER, WATCH_WINDOW_VAR};

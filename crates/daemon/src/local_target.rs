@@ -5,7 +5,9 @@
 //! rollout driver ─Action─> LocalTarget ─┬─> engine: start_replicas / stop_replicas / board / logs
 //!                                       ├─> route_sync: the env's Routing ─> proxy table
 //!                                       ├─> proxy: wait_drained (in-flight counts)
-//!                                       └─> smoke command (sh -c, DAYTWO_SMOKE_URL)
+//!                                       ├─> smoke command (sh -c, DAYTWO_SMOKE_URL)
+//!                                       ├─> telemetry ring: collect_samples (canary looks)
+//!                                       └─> event log + verdict counters: record_verdict
 //! ```
 //!
 //! A target serves one deploy of one env and knows the releases it may run
@@ -19,13 +21,16 @@ use crate::persist::PersistHandle;
 use crate::route_sync::{RouteSync, RouteSyncError};
 use crate::smoke::{SmokeContext, run_smoke};
 use crate::store_handle::StoreHandle;
+use crate::telemetry::Telemetry;
 use daytwo_engine::{Engine, EngineError, LogFilter};
 use daytwo_proxy::{ProxyClient, ProxyClientError};
+use daytwo_rollout::analysis::{Decision, SampleRequest, Verdict, WindowSamples};
 use daytwo_rollout::{
-    ObservedEnv, ObservedReplica, ReleaseRef, ReplicaHealth, Routing, SmokeCheck, SmokeResult,
-    Target,
+    AnalysisRequest, ObservedEnv, ObservedReplica, ReleaseRef, ReplicaHealth, Routing, SmokeCheck,
+    SmokeResult, Target,
 };
 use daytwo_spec::EnvSpec;
+use daytwo_store::NewEvent;
 use daytwo_types::{ReplicaKey, ReplicaState};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -73,6 +78,9 @@ pub(crate) struct LocalTarget {
     /// The env's current routing; `None`: every healthy HTTP replica.
     routing: Arc<Mutex<Option<Routing>>>,
     has_listener: bool,
+    telemetry: Telemetry,
+    /// When a canary look last failed (the incident opens then).
+    failed_at: Arc<Mutex<Option<jiff::Timestamp>>>,
 }
 
 /// Everything a [`LocalTarget`] is built from.
@@ -85,6 +93,8 @@ pub(crate) struct LocalTargetParts {
     pub(crate) releases: Vec<RunnableRelease>,
     pub(crate) routing: Option<Routing>,
     pub(crate) has_listener: bool,
+    /// The samples of canary looks come from here.
+    pub(crate) telemetry: Telemetry,
 }
 
 impl LocalTarget {
@@ -104,7 +114,25 @@ impl LocalTarget {
             ),
             routing: Arc::new(Mutex::new(parts.routing)),
             has_listener: parts.has_listener,
+            telemetry: parts.telemetry,
+            failed_at: Arc::default(),
         }
+    }
+
+    /// When a canary look of this deploy failed, if one did.
+    pub(crate) fn failed_at(&self) -> Option<jiff::Timestamp> {
+        *self
+            .failed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The memory limit of `replica` as the spec of its release says.
+    fn memory_limit(&self, release: &ReleaseRef, replica: &ReplicaKey) -> Option<u64> {
+        self.releases
+            .get(&release.digest)
+            .and_then(|runnable| runnable.spec.processes.get(&replica.process))
+            .and_then(|process| process.memory_limit)
     }
 
     /// The routing last set (or the one the target started with).
@@ -308,5 +336,108 @@ impl Target for LocalTarget {
         }
         let skip = out.len().saturating_sub(last_n);
         Ok(out.split_off(skip))
+    }
+
+    /// From the telemetry ring: the request's `from`/`to` are instants of
+    /// the driver's clock (`TokioClock`, the monotonic clock the sampler
+    /// stamps its points with).
+    async fn collect_samples(
+        &self,
+        env: &str,
+        request: &SampleRequest,
+    ) -> Result<WindowSamples, Self::Error> {
+        let limit = |replica: &ReplicaKey| {
+            let release = if request.candidate_replicas.contains(replica) {
+                &request.candidate
+            } else {
+                &request.stable
+            };
+            self.memory_limit(release, replica)
+        };
+        Ok(self.telemetry.window(env, request, &limit))
+    }
+
+    /// Counts the verdict (metrics) and writes it to the env's event log:
+    /// `canary.step` at a step's first look, then `canary.verdict` or
+    /// `canary.guard_failed`.
+    async fn record_verdict(&self, env: &str, request: &AnalysisRequest, verdict: &Verdict) {
+        self.telemetry.count_verdict(env, verdict);
+        let samples = &request.samples;
+        let mut events = Vec::new();
+        let event = |kind: &str, message: String| NewEvent {
+            env: Some(env.to_string()),
+            ..NewEvent::new(kind, message)
+        };
+        if request.look == 1 {
+            events.push(event(
+                "canary.step",
+                format!(
+                    "canary step {}: {}% of requests to {}, {}% to {}",
+                    samples.step + 1,
+                    samples.weight_percent,
+                    samples.candidate,
+                    100 - samples.weight_percent.min(100),
+                    samples.stable
+                ),
+            ));
+        }
+        let window = samples.to.saturating_duration_since(samples.from);
+        match verdict.failing() {
+            Some(report) => {
+                *self
+                    .failed_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(jiff::Timestamp::now());
+                events.push(NewEvent {
+                    replica: report.replica.clone(),
+                    ..event(
+                        "canary.guard_failed",
+                        format!(
+                            "{} failed for {} at {}% (look {}, {:.1} s of data): {}; rolling back to {}",
+                            report.guard,
+                            samples.candidate,
+                            samples.weight_percent,
+                            request.look,
+                            window.as_secs_f64(),
+                            report.summary,
+                            samples.stable
+                        ),
+                    )
+                });
+            }
+            None => {
+                let reports: Vec<String> = verdict
+                    .reports
+                    .iter()
+                    .filter(|report| {
+                        verdict.decision == Decision::Pass || report.decision != Decision::Pass
+                    })
+                    .map(ToString::to_string)
+                    .collect();
+                events.push(event(
+                    "canary.verdict",
+                    format!(
+                        "look {} at {}% ({:.1} s of data): {} — {}",
+                        request.look,
+                        samples.weight_percent,
+                        window.as_secs_f64(),
+                        verdict.decision.as_str(),
+                        reports.join("; ")
+                    ),
+                ));
+            }
+        }
+        let stored = self
+            .store
+            .call(move |store| {
+                for event in events {
+                    store.append_event(event)?;
+                }
+                Ok::<_, daytwo_store::StoreError>(())
+            })
+            .await;
+        if let Err(error) = stored {
+            tracing::warn!("the canary verdict of env `{env}` was not logged: {error}");
+        }
     }
 }

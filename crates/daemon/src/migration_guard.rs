@@ -159,6 +159,7 @@ mod tests {
             message: None,
             logs: Vec::new(),
             plan_json: None,
+            failed_guard: None,
         }
     }
 

@@ -96,6 +96,7 @@ async fn reconcile_one(
         finished_at: jiff::Timestamp::now(),
         message: Some(message),
         logs: Vec::new(),
+        failed_guard: None,
     };
     let Some(plan) = row
         .plan_json
@@ -134,6 +135,7 @@ async fn reconcile_one(
         releases: runnable,
         routing: record.and_then(|record| parse_routing(record.routing_json.as_deref())),
         has_listener,
+        telemetry: deployer.telemetry.clone(),
     });
     let (verdict, said) = deployer.reconcile_now(env, &plan, &target).await;
     let outcome = match verdict {
@@ -146,5 +148,6 @@ async fn reconcile_one(
         finished_at: jiff::Timestamp::now(),
         message: Some(format!("the daemon stopped during this deploy; {said}")),
         logs: Vec::new(),
+        failed_guard: None,
     }
 }

@@ -211,6 +211,14 @@ impl Engine {
         self.context.board.snapshot(env)
     }
 
+    /// CPU seconds (user + system) each replica's process group used since
+    /// its current process started (a counter: it starts again at a
+    /// restart), from the RSS/CPU sampler; replicas not sampled yet are
+    /// missing.
+    pub fn cpu_seconds(&self, env: Option<&str>) -> BTreeMap<ReplicaKey, f64> {
+        self.context.board.cpu_seconds(env)
+    }
+
     /// How `memory_limit` is enforced on this host, in words.
     pub fn memory_enforcement(&self) -> String {
         self.context.memory.describe()

@@ -56,6 +56,9 @@ pub(crate) async fn run(context: Arc<EngineContext>) {
             let rss_bytes: u64 = members.iter().map(|p| p.rss_pages * page_size).sum();
             let seen_before = previous.get(&pid);
             let mut delta_ticks = 0;
+            // Since the last sample, or since the process started when it
+            // is new: the replica's CPU counter.
+            let mut used_ticks = 0;
             let mut seen = CpuSeen::new();
             for member in &members {
                 let before = seen_before.map(|seen| {
@@ -66,8 +69,12 @@ pub(crate) async fn run(context: Arc<EngineContext>) {
                 if let Some(before) = before {
                     delta_ticks += member.cpu_ticks.saturating_sub(before);
                 }
+                used_ticks += member.cpu_ticks.saturating_sub(before.unwrap_or(0));
                 seen.insert((member.pid, member.start_ticks), member.cpu_ticks);
             }
+            context
+                .board
+                .add_cpu(&key, pid, used_ticks as f64 / CLOCK_TICKS_PER_SECOND as f64);
             current.insert(pid, seen);
             let cpu_percent = if seen_before.is_some() && elapsed > 0.0 {
                 delta_ticks as f64 / CLOCK_TICKS_PER_SECOND as f64 / elapsed * 100.0
@@ -221,5 +228,56 @@ mod tests {
         assert!(sampled > 0 && sampled < 512 * MIB, "{sampled}");
         assert!(crate::proc_stat::read_stat(child.0.id()).is_some_and(|s| s.state != 'Z'));
         context.shutdown.cancel();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cpu_counter_follows_a_busy_group_and_restarts_with_a_new_pid() {
+        let (context, _events) = context();
+        let busy = |seconds: &str| {
+            std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    &format!("import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\ntime.sleep(600)"),
+                ])
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let child = ChildGuard(busy("0.6"));
+        let key = ReplicaKey::new("t", "busy", 1);
+        context.board.publish(status(&key, child.0.id()));
+        tokio::spawn(run(context.clone()));
+        let mut used = 0.0;
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            used = context
+                .board
+                .cpu_seconds(Some("t"))
+                .get(&key)
+                .copied()
+                .unwrap_or(0.0);
+            if used >= 0.3 {
+                break;
+            }
+        }
+        assert!(
+            used >= 0.3,
+            "a busy loop of 0.6 s shows as CPU time: {used}"
+        );
+        assert!(context.board.cpu_seconds(Some("other")).is_empty());
+        // The same replica with a new process counts from that process's start.
+        let second = ChildGuard(
+            std::process::Command::new("sleep")
+                .arg("600")
+                .process_group(0)
+                .spawn()
+                .unwrap(),
+        );
+        context.board.publish(status(&key, second.0.id()));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = context.board.cpu_seconds(Some("t"))[&key];
+        assert!(after < 0.1, "a fresh sleeping process used {after} s");
+        context.shutdown.cancel();
+        drop(child);
     }
 }

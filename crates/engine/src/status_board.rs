@@ -14,6 +14,9 @@ type Statuses = BTreeMap<ReplicaKey, ReplicaStatus>;
 pub(crate) struct StatusBoard {
     statuses: Arc<watch::Sender<Statuses>>,
     watchdog_limits: Arc<Mutex<BTreeMap<ReplicaKey, u64>>>,
+    /// CPU seconds each replica's current process group used since it
+    /// started, with the pid they belong to.
+    cpu_seconds: Arc<Mutex<BTreeMap<ReplicaKey, (u32, f64)>>>,
 }
 
 impl StatusBoard {
@@ -21,6 +24,7 @@ impl StatusBoard {
         Self {
             statuses: Arc::new(watch::Sender::new(BTreeMap::new())),
             watchdog_limits: Arc::default(),
+            cpu_seconds: Arc::default(),
         }
     }
 
@@ -57,6 +61,34 @@ impl StatusBoard {
         self.statuses
             .send_if_modified(|statuses| statuses.remove(key).is_some());
         self.set_watchdog_limit(key, None);
+        self.lock_cpu().remove(key);
+    }
+
+    fn lock_cpu(&self) -> std::sync::MutexGuard<'_, BTreeMap<ReplicaKey, (u32, f64)>> {
+        self.cpu_seconds
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds `seconds` of CPU to the replica whose process group is `pid`;
+    /// a new pid (the replica restarted) starts a new count.
+    pub fn add_cpu(&self, key: &ReplicaKey, pid: u32, seconds: f64) {
+        let mut totals = self.lock_cpu();
+        let entry = totals.entry(key.clone()).or_insert((pid, 0.0));
+        if entry.0 != pid {
+            *entry = (pid, 0.0);
+        }
+        entry.1 += seconds;
+    }
+
+    /// CPU seconds (user + system) of each replica's current process group
+    /// since it started, as far as the sampler saw it.
+    pub fn cpu_seconds(&self, env: Option<&str>) -> BTreeMap<ReplicaKey, f64> {
+        self.lock_cpu()
+            .iter()
+            .filter(|(key, _)| env.is_none_or(|env| key.env == env))
+            .map(|(key, (_, seconds))| (key.clone(), *seconds))
+            .collect()
     }
 
     pub fn snapshot(&self, env: Option<&str>) -> Vec<ReplicaStatus> {

@@ -30,7 +30,7 @@ mod statement;
 mod transaction_mode;
 
 pub use annotation::ALLOW_PREFIX;
-pub use database_url::DatabaseUrl;
+pub use database_url::{DatabaseUrl, resolve_sqlite_path};
 pub use dialect::{Dialect, UnknownDialect};
 pub use error::{DatabaseError, MigrateError, redact_url};
 pub use finding::{AnnotationProblem, Class, Finding, Hazard, LintReport};

@@ -15,14 +15,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Upper bounds of the latency histogram buckets, in seconds (`le` labels).
-pub const LATENCY_BUCKETS_SECONDS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+/// At most ~33 % apart up to 2.5 s (0.5 ms … 10 s), so a quantile
+/// interpolated inside a bucket is within a quarter of its value: the canary
+/// analysis compares per-second p99s of two releases and must see a +50 ms
+/// shift at a 100–500 ms p99 (Prometheus' default buckets put 100–250 ms in
+/// one bucket).
+pub const LATENCY_BUCKETS_SECONDS: [f64; 35] = [
+    0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0065, 0.008, 0.01, 0.0125, 0.015, 0.02, 0.025,
+    0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.25,
+    1.5, 2.0, 2.5, 5.0, 10.0,
 ];
 
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
 /// Counts and latencies of a set of requests.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RequestStats {
     classes: [AtomicU64; 5],
     /// Non-cumulative: bucket `i` counts requests in `(le[i-1], le[i]]`; the
@@ -31,15 +38,23 @@ pub struct RequestStats {
     sum_micros: AtomicU64,
 }
 
+impl Default for RequestStats {
+    fn default() -> Self {
+        Self {
+            classes: Default::default(),
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_micros: AtomicU64::new(0),
+        }
+    }
+}
+
 impl RequestStats {
     pub fn record(&self, status: u16, elapsed: Duration) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.classes[class].fetch_add(1, Ordering::Relaxed);
         let seconds = elapsed.as_secs_f64();
-        let bucket = LATENCY_BUCKETS_SECONDS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(LATENCY_BUCKETS_SECONDS.len());
+        // The first bucket whose bound is ≥ the duration (or the overflow slot).
+        let bucket = LATENCY_BUCKETS_SECONDS.partition_point(|bound| *bound < seconds);
         self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         self.sum_micros
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
@@ -551,9 +566,24 @@ mod tests {
         assert_eq!(counts.total, 3);
         assert_eq!(counts.status_2xx, 2);
         assert_eq!(counts.status_5xx, 1);
-        assert_eq!(counts.latency_buckets[0].count, 1);
-        assert_eq!(counts.latency_buckets[3].count, 2); // le 0.01
+        let le = |bound: f64| {
+            counts
+                .latency_buckets
+                .iter()
+                .find(|bucket| bucket.le_seconds == bound)
+                .unwrap()
+                .count
+        };
+        assert_eq!(le(0.0005), 1);
+        assert_eq!(le(0.0065), 1);
+        assert_eq!(le(0.008), 2);
         assert_eq!(counts.latency_buckets.last().unwrap().count, 2);
+        // A duration exactly on a bound belongs to that bucket (`le`).
+        let edge = RequestStats::default();
+        edge.record(200, Duration::from_millis(5));
+        assert_eq!(edge.counts().latency_buckets[5].le_seconds, 0.005);
+        assert_eq!(edge.counts().latency_buckets[5].count, 1);
+        assert_eq!(edge.counts().latency_buckets[4].count, 0);
     }
 
     #[test]

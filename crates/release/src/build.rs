@@ -1,5 +1,6 @@
-//! `daytwo build`: run `[build] command`, collect the artifacts, write the
-//! manifest, sign it and pack the bundle `<app>-<version>.tar.zst`.
+//! `daytwo build`: index the sources for `daytwo why`, run `[build]
+//! command`, collect the artifacts (plus the index), write the manifest,
+//! sign it and pack the bundle `<app>-<version>.tar.zst`.
 //!
 //! Reproducible: the digest depends only on the content (see
 //! [`Manifest::content_digest`]); with `SOURCE_DATE_EPOCH` set and the same
@@ -15,6 +16,7 @@ use crate::keys::{KeyId, SigningKey};
 use crate::manifest::{BUNDLE_FORMAT, Manifest, portable_spec};
 use crate::migrations::{self, MigrationEntry};
 use crate::signature::SignatureEntry;
+use crate::why_index;
 use daytwo_migrate::LintReport;
 use daytwo_spec::Spec;
 use std::path::PathBuf;
@@ -51,6 +53,9 @@ pub struct BuiltBundle {
     /// a report that does not pass does not fail the build, the release is
     /// marked rollback-unsafe instead.
     pub migrations_lint: LintReport,
+    /// How many log-message templates the release's `daytwo why` index
+    /// holds (the payload file `.daytwo/why-index.json`).
+    pub why_templates: usize,
 }
 
 /// The bundle's file name: `<app>-<version>.tar.zst`.
@@ -78,6 +83,8 @@ pub fn build(
     // Before the command runs: its outputs must not make the tree "dirty".
     let git_info = git::info(&spec.dir);
     let described = git::describe(&spec.dir).filter(|v| check_version(v).is_ok());
+    // The sources as committed and edited, not the command's outputs.
+    let why_index = why_index::index_sources(spec)?;
     let build_output = match &build.command {
         Some(command) => build_command::run(command, &spec.dir)?,
         None => String::new(),
@@ -85,7 +92,10 @@ pub fn build(
     let migrations = migrations::bundle(spec)?;
     let mut artifact_paths = build.artifacts.clone();
     artifact_paths.extend(migrations.artifact.clone());
-    let artifacts = artifacts::collect(&spec.dir, &artifact_paths, &spec.file)?;
+    let mut artifacts = artifacts::collect(&spec.dir, &artifact_paths, &spec.file)?;
+    let why_index = why_index::entries(&why_index, &artifacts)?;
+    artifacts.extend(why_index.artifacts.iter().cloned());
+    artifacts.sort_by(|a, b| a.entry.path.cmp(&b.entry.path));
 
     let epoch = match options.source_date_epoch {
         Some(epoch) => Some(epoch),
@@ -152,6 +162,7 @@ pub fn build(
         build_output,
         signer: signature.map(|s| s.key_id),
         migrations_lint: migrations.report,
+        why_templates: why_index.templates,
     })
 }
 

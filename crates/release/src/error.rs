@@ -62,6 +62,14 @@ pub enum ReleaseError {
     #[error("cannot bundle the migrations: {reason}")]
     Migrations { reason: String },
 
+    #[error(
+        "artifact `{path}` uses the reserved directory `.daytwo/` (daytwo writes the release's log-template index there)"
+    )]
+    ReservedArtifact { path: String },
+
+    #[error("the log-template index (`daytwo why`) of {}: {reason}", path.display())]
+    WhyIndex { path: PathBuf, reason: String },
+
     // ── keys ────────────────────────────────────────────────────────────
     #[error("a key already exists at {}", path.display())]
     KeyExists { path: PathBuf },
@@ -224,6 +232,8 @@ impl ReleaseError {
             Self::InvalidVersion { .. } => "release::invalid_version",
             Self::MigrationsOutsideSpecDir { .. } => "release::migrations_outside_spec_dir",
             Self::Migrations { .. } => "release::migrations",
+            Self::ReservedArtifact { .. } => "release::reserved_artifact",
+            Self::WhyIndex { .. } => "release::why_index",
             Self::KeyExists { .. } => "release::key_exists",
             Self::InvalidKeyFile { .. } => "release::invalid_key_file",
             Self::NoTrustedKeys { .. } => "release::no_trusted_keys",
@@ -277,6 +287,12 @@ impl ReleaseError {
             }
             Self::Migrations { .. } => {
                 "fix the migration files (`daytwo migrate lint` lists the problems)"
+            }
+            Self::ReservedArtifact { .. } => {
+                "rename or move the artifact out of `.daytwo/` in `build.artifacts`"
+            }
+            Self::WhyIndex { .. } => {
+                "check that the spec's directory is readable; rebuild the release with `daytwo build`"
             }
             Self::KeyExists { .. } => {
                 "keep the existing key, or move it away first: a new key must be trusted again everywhere"

@@ -31,6 +31,7 @@ mod signature;
 mod store;
 pub mod trust;
 mod verify;
+pub mod why_index;
 
 pub use build::{BuildOptions, BuiltBundle, SOURCE_DATE_EPOCH, build, bundle_file_name};
 pub use digest::ReleaseDigest;

@@ -14,6 +14,7 @@
 
 pub mod cpu_per_request;
 pub mod error_rate;
+pub mod from_spec;
 pub mod guard_config;
 pub mod latency;
 pub mod look_budget;

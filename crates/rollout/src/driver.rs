@@ -214,15 +214,17 @@ pub async fn perform<T: Target, C: Clock>(
         // Samples that cannot be collected make the look inconclusive, not
         // the deploy failed: the step is extended, and fails closed at the
         // limit.
-        Action::Analyze(request) => Ok(Input::Verdict(
-            match target.collect_samples(env, &request.samples).await {
+        Action::Analyze(request) => {
+            let verdict = match target.collect_samples(env, &request.samples).await {
                 Ok(samples) => request.guards.evaluate(&samples, request.budget),
                 Err(error) => Verdict::unavailable(
                     Guard::Samples,
                     format!("the samples could not be collected: {error}"),
                 ),
-            },
-        )),
+            };
+            target.record_verdict(env, &request, &verdict).await;
+            Ok(Input::Verdict(verdict))
+        }
     };
     result.unwrap_or_else(|error| Input::ActionFailed {
         error: error.to_string(),

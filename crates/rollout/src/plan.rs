@@ -1,12 +1,14 @@
 //! What a deploy is asked to do: the [`DeployPlan`]. Built from the target
-//! release's effective [`EnvSpec`] with [`DeployPlan::new`]; every field is
-//! public so the daemon can apply `--strategy`, the env's warm window or a
-//! smoke check. Serializable, so the daemon can persist the plan of a running
-//! deploy and reconcile it after a crash.
+//! release's effective [`EnvSpec`] with [`DeployPlan::new`], which takes the
+//! strategy, the canary's steps and guards from the spec's `[rollout]`
+//! unless the caller names a strategy (`--strategy`); every field is public
+//! so the daemon can apply the env's warm window or a smoke check.
+//! Serializable, so the daemon can persist the plan of a running deploy and
+//! reconcile it after a crash.
 
 use crate::analysis::GuardConfig;
 use crate::release::ReleaseRef;
-use daytwo_spec::EnvSpec;
+use daytwo_spec::{EnvSpec, RolloutSpec, RolloutStrategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -68,6 +70,24 @@ impl Strategy {
                 .map(|weight| CanaryStep::new(weight, duration))
                 .collect(),
         }
+    }
+
+    /// The strategy `name` with its parameters from the spec's `[rollout]`:
+    /// a canary takes the spec's `steps` and `step_duration` (their defaults
+    /// when the spec does not write them), whatever the spec's `strategy`.
+    pub fn named(name: RolloutStrategy, rollout: &RolloutSpec) -> Self {
+        match name {
+            RolloutStrategy::Rolling => Self::Rolling,
+            RolloutStrategy::BlueGreen => Self::BlueGreen,
+            RolloutStrategy::Canary => {
+                Self::canary(rollout.steps.iter().copied(), rollout.step_duration)
+            }
+        }
+    }
+
+    /// The strategy the spec's `[rollout]` declares (rolling by default).
+    pub fn from_spec(rollout: &RolloutSpec) -> Self {
+        Self::named(rollout.strategy, rollout)
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -156,7 +176,10 @@ pub struct DeployPlan {
 
 impl DeployPlan {
     /// A plan from the effective spec of `to` in its env: every process with
-    /// its replica count; the preflight timeout is the longest health
+    /// its replica count; the strategy named by `strategy` (`--strategy`),
+    /// else the spec's `[rollout] strategy`, with the canary's steps from
+    /// `[rollout]` either way (see [`Strategy::named`]); the guards of
+    /// `[rollout.guards]`; the preflight timeout is the longest health
     /// `start_period` of a process (the spec's default when none says); the
     /// drain timeout is the HTTP process's `stop_timeout`; no smoke check;
     /// the default warm window.
@@ -164,7 +187,7 @@ impl DeployPlan {
         spec: &EnvSpec,
         from: Option<ReleaseRef>,
         to: ReleaseRef,
-        strategy: Strategy,
+        strategy: Option<RolloutStrategy>,
     ) -> Self {
         let processes = spec
             .processes
@@ -197,13 +220,13 @@ impl DeployPlan {
             env: spec.env.clone(),
             from,
             to,
-            strategy,
+            strategy: Strategy::named(strategy.unwrap_or(spec.rollout.strategy), &spec.rollout),
             processes,
             preflight_timeout,
             smoke: None,
             warm_window: DEFAULT_WARM_WINDOW,
             drain_timeout,
-            guards: GuardConfig::default(),
+            guards: GuardConfig::from_spec(&spec.rollout.guards),
         }
     }
 
@@ -258,8 +281,9 @@ mod tests {
             &loaded.spec.base,
             None,
             ReleaseRef::new("2", "sha256:2"),
-            Strategy::BlueGreen,
+            Some(RolloutStrategy::BlueGreen),
         );
+        assert_eq!(plan.strategy, Strategy::BlueGreen);
         assert_eq!(
             plan.processes,
             vec![
@@ -282,5 +306,86 @@ mod tests {
         );
         assert_eq!(plan.drain_timeout, Duration::from_secs(7));
         assert!(plan.is_http("web") && !plan.is_http("worker"));
+    }
+
+    fn env(toml: &str, env: &str) -> EnvSpec {
+        let text = format!(
+            "[app]\nname = \"shop\"\n[process.web]\ncommand = \"./web\"\nhttp = true\n{toml}"
+        );
+        daytwo_spec::parse_str(&text, std::path::Path::new("/app/daytwo.toml"), &|_| None)
+            .expect("valid spec")
+            .spec
+            .env(env)
+            .unwrap()
+    }
+
+    fn plan(spec: &EnvSpec, strategy: Option<RolloutStrategy>) -> DeployPlan {
+        DeployPlan::new(spec, None, ReleaseRef::new("2", "sha256:2"), strategy)
+    }
+
+    #[test]
+    fn without_rollout_or_strategy_a_deploy_is_rolling_with_the_default_guards() {
+        let spec = env("", "dev");
+        let plan = plan(&spec, None);
+        assert_eq!(plan.strategy, Strategy::Rolling);
+        assert_eq!(plan.guards, GuardConfig::default());
+        assert_eq!(
+            DeployPlan::new(
+                &spec,
+                None,
+                ReleaseRef::new("2", "sha256:2"),
+                Some(RolloutStrategy::Canary)
+            )
+            .strategy,
+            Strategy::canary(DEFAULT_CANARY_WEIGHTS, DEFAULT_STEP_DURATION),
+            "`--strategy canary` without [rollout] uses the default steps"
+        );
+    }
+
+    #[test]
+    fn the_spec_strategy_steps_and_guards_apply_unless_the_caller_names_a_strategy() {
+        let toml = r#"
+[rollout]
+strategy = "canary"
+steps = [5, 30, 100]
+step_duration = "3s"
+[rollout.guards]
+alpha = 0.01
+cpu_per_request = true
+
+[env.prod.rollout]
+steps = [25, 100]
+
+[env.qa.rollout]
+strategy = "blue-green"
+step_duration = "7s"
+"#;
+        let dev = env(toml, "dev");
+        let canary = plan(&dev, None);
+        assert_eq!(
+            canary.strategy,
+            Strategy::canary([5, 30, 100], Duration::from_secs(3))
+        );
+        assert_eq!(canary.guards.alpha, 0.01);
+        assert!(canary.guards.cpu_per_request.is_some());
+        assert_eq!(
+            plan(&dev, Some(RolloutStrategy::Rolling)).strategy,
+            Strategy::Rolling
+        );
+
+        let prod = env(toml, "prod");
+        assert_eq!(
+            plan(&prod, None).strategy,
+            Strategy::canary([25, 100], Duration::from_secs(3)),
+            "the env's steps, the base's step duration"
+        );
+
+        // qa deploys blue-green; `--strategy canary` there uses qa's steps.
+        let qa = env(toml, "qa");
+        assert_eq!(plan(&qa, None).strategy, Strategy::BlueGreen);
+        assert_eq!(
+            plan(&qa, Some(RolloutStrategy::Canary)).strategy,
+            Strategy::canary([5, 30, 100], Duration::from_secs(7))
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! `async fn` and the driver's future stays `Send` (spawnable). Use the
 //! trait through generics; it is not object safe.
 
-use crate::action::{ReplicaHealth, SmokeResult};
-use crate::analysis::{SampleRequest, WindowSamples};
+use crate::action::{AnalysisRequest, ReplicaHealth, SmokeResult};
+use crate::analysis::{SampleRequest, Verdict, WindowSamples};
 use crate::plan::SmokeCheck;
 use crate::reconcile::ObservedEnv;
 use crate::release::ReleaseRef;
@@ -95,6 +95,20 @@ pub trait Target: Send + Sync {
     ) -> impl Future<Output = Result<WindowSamples, Self::Error>> + Send {
         let _ = (env, request);
         async { Ok(WindowSamples::default()) }
+    }
+
+    /// Told the verdict of each look of the canary analysis right before
+    /// the deploy acts on it, so the target can record it (event log,
+    /// metrics). Keep it short: a failing verdict rolls back right after.
+    /// The default records nothing.
+    fn record_verdict(
+        &self,
+        env: &str,
+        request: &AnalysisRequest,
+        verdict: &Verdict,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (env, request, verdict);
+        async {}
     }
 }
 

@@ -71,6 +71,19 @@ pub const NOT_FOUND: &str = "spec::not_found";
 pub const READ_FAILED: &str = "spec::read_failed";
 /// `--env NAME` names an env the spec does not declare.
 pub const UNKNOWN_ENV: &str = "spec::unknown_env";
+/// `[rollout] strategy` is not `rolling`, `blue-green` or `canary`.
+pub const UNKNOWN_STRATEGY: &str = "spec::unknown_strategy";
+/// `[rollout] steps` empty, not strictly increasing, outside 1–100, or not
+/// ending at 100.
+pub const INVALID_STEPS: &str = "spec::invalid_steps";
+/// A `[rollout.guards]` value out of its range (`alpha`, a tolerance, a
+/// minimum count), or a latency guard that compares no quantile.
+pub const INVALID_GUARD_VALUE: &str = "spec::invalid_guard_value";
+/// `[rollout.guards] remediation` is not `alert`, `rollback` or
+/// `flag-off NAME`, or NAME is not a boolean flag.
+pub const INVALID_REMEDIATION: &str = "spec::invalid_remediation";
+/// An `[alerts] webhooks` entry that is not an `http://` or `https://` URL.
+pub const INVALID_WEBHOOK_URL: &str = "spec::invalid_webhook_url";
 /// A Procfile line that is not `name: command`.
 pub const PROCFILE_INVALID_LINE: &str = "procfile::invalid_line";
 /// A Procfile that declares the same process twice.
@@ -115,6 +128,11 @@ pub const ALL: &[&str] = &[
     NOT_FOUND,
     READ_FAILED,
     UNKNOWN_ENV,
+    UNKNOWN_STRATEGY,
+    INVALID_STEPS,
+    INVALID_GUARD_VALUE,
+    INVALID_REMEDIATION,
+    INVALID_WEBHOOK_URL,
     PROCFILE_INVALID_LINE,
     PROCFILE_DUPLICATE_PROCESS,
     PROCFILE_EMPTY,

@@ -143,6 +143,13 @@ pub struct EnvSpec {
     /// applied), by name.
     #[serde(default)]
     pub flags: BTreeMap<String, crate::flag::EnvFlag>,
+    /// `[rollout]` with `[env.NAME.rollout]` applied: the strategy a deploy
+    /// uses without `--strategy`, the canary's steps and guards.
+    #[serde(default)]
+    pub rollout: crate::rollout::RolloutSpec,
+    /// `[alerts]` with `[env.NAME.alerts]` applied: where alerts go.
+    #[serde(default)]
+    pub alerts: crate::rollout::AlertsSpec,
 }
 
 impl EnvSpec {

@@ -6,6 +6,7 @@
 //! (the resolver decides what is required).
 
 use crate::model::HealthProbe;
+use crate::rollout::{RemediationSpec, RolloutStrategy};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -39,6 +40,57 @@ pub(crate) struct RawSpec {
     pub migrations: Option<RawMigrations>,
     /// `[flags]` as written.
     pub flags: RawFlags,
+    /// `[rollout]` as written (every key optional).
+    pub rollout: RawRollout,
+    /// `[alerts]` as written.
+    pub alerts: RawAlerts,
+}
+
+/// `[rollout]` or `[env.NAME.rollout]` as written.
+#[derive(Debug, Default)]
+pub(crate) struct RawRollout {
+    pub strategy: Option<Located<RolloutStrategy>>,
+    pub steps: Option<Located<Vec<u32>>>,
+    pub step_duration: Option<Located<Duration>>,
+    pub guards: RawGuards,
+}
+
+/// `[rollout.guards]` or `[env.NAME.rollout.guards]` as written.
+#[derive(Debug, Default)]
+pub(crate) struct RawGuards {
+    /// Each guard written (`error_rate = …`, `latency = …`), by name.
+    pub guards: BTreeMap<&'static str, RawGuard>,
+    pub min_requests: Option<Located<u64>>,
+    pub min_samples: Option<Located<u64>>,
+    pub alpha: Option<Located<f64>>,
+    pub analysis_interval: Option<Located<Duration>>,
+    pub max_extensions: Option<Located<u64>>,
+    pub remediation: Option<Located<RemediationSpec>>,
+}
+
+/// One guard as written: `NAME = true | false` or `NAME = { … }` (a table
+/// turns the guard on unless it says `enabled = false`).
+#[derive(Debug)]
+pub(crate) struct RawGuard {
+    pub enabled: Located<bool>,
+    /// Its tuning keys, by name; bad values are reported and left out.
+    pub params: BTreeMap<&'static str, Located<GuardParam>>,
+}
+
+/// The value of one guard tuning key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum GuardParam {
+    Bool(bool),
+    Number(f64),
+    Count(u64),
+    Duration(Duration),
+}
+
+/// `[alerts]` or `[env.NAME.alerts]` as written.
+#[derive(Debug, Default)]
+pub(crate) struct RawAlerts {
+    /// The valid URLs (already interpolated); the span is the list's.
+    pub webhooks: Option<Located<Vec<String>>>,
 }
 
 /// `[build]` as written.
@@ -123,6 +175,10 @@ pub(crate) struct RawEnv {
     pub migrations: Option<RawMigrations>,
     /// `[env.NAME.flags]` entries by flag name.
     pub flags: BTreeMap<String, RawFlagOverride>,
+    /// `[env.NAME.rollout]`, merged key by key over `[rollout]`.
+    pub rollout: RawRollout,
+    /// `[env.NAME.alerts]`, merged key by key over `[alerts]`.
+    pub alerts: RawAlerts,
 }
 
 /// `[flags]` as written: each declaration that has every required key

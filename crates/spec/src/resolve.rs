@@ -27,6 +27,7 @@ use std::path::Path;
 use std::time::Duration;
 
 mod flags;
+mod rollout;
 
 pub(crate) use flags::expiry_warnings;
 
@@ -410,6 +411,8 @@ impl Context<'_> {
             listen: listen.map(|l| l.value),
             processes,
             flags: flags::env_flags(self.raw, overlay, problems),
+            rollout: rollout::rollout(self.raw, overlay, problems),
+            alerts: rollout::alerts(&self.raw.alerts, overlay.map(|env| &env.alerts)),
         }
     }
 }

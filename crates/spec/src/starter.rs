@@ -42,6 +42,21 @@ environment = { GREETING = "hello" }   # extra env vars of the process
 # [process.worker]
 # command = "python3 worker.py"
 
+# How `daytwo deploy` moves requests to a new release (default: rolling).
+# A canary sends a growing share to it while guards compare it with the
+# running release (error rate, p99 latency, restarts and memory growth are
+# on by default) and roll it back at the first failure:
+# [rollout]
+# strategy = "canary"
+# steps = [10, 50, 100]     # percent of requests at each step
+# step_duration = "20s"
+# [rollout.guards]
+# remediation = "alert"     # after promotion, on a leak: alert, rollback, flag-off NAME
+
+# Alertmanager-compatible webhooks for rolled-back canaries and leaks:
+# [alerts]
+# webhooks = ["http://127.0.0.1:9093/hook"]
+
 # Envs: overlays over the processes above. `dev` is used when no --env is given.
 [env.dev]
 listen = "127.0.0.1:8080"   # where the env's load balancer accepts HTTP

@@ -12,6 +12,7 @@ use crate::suggest::closest;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+mod alerts;
 mod build;
 mod checks;
 mod env;
@@ -19,6 +20,7 @@ mod flags;
 mod health;
 mod migrations;
 mod process;
+mod rollout;
 mod scalar;
 
 pub(crate) use flags::locate as locate_flag_problem;
@@ -33,6 +35,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "checks",
     "migrations",
     "flags",
+    "rollout",
+    "alerts",
 ];
 pub(crate) const APP_KEYS: &[&str] = &["name"];
 pub(crate) const PROCESS_KEYS: &[&str] = &[
@@ -63,7 +67,15 @@ pub(crate) const RESTART_KEYS: &[&str] = &[
     "crashloop_window",
     "reset_after",
 ];
-pub(crate) const ENV_KEYS: &[&str] = &["listen", "process", "checks", "migrations", "flags"];
+pub(crate) const ENV_KEYS: &[&str] = &[
+    "listen",
+    "process",
+    "checks",
+    "migrations",
+    "flags",
+    "rollout",
+    "alerts",
+];
 pub(crate) const BUILD_KEYS: &[&str] = &["command", "artifacts"];
 pub(crate) const CHECKS_KEYS: &[&str] = &["smoke", "smoke_timeout"];
 pub(crate) const MIGRATIONS_KEYS: &[&str] = &["dir", "database"];
@@ -84,6 +96,10 @@ enum Expected {
     Size,
     Address,
     PathList,
+    Number,
+    Steps,
+    UrlList,
+    GuardToggle,
 }
 
 impl Expected {
@@ -97,6 +113,10 @@ impl Expected {
             Expected::Size => "a size (string or integer of bytes)",
             Expected::Address => "an address string",
             Expected::PathList => "an array of path strings",
+            Expected::Number => "a number",
+            Expected::Steps => "an array of percentages",
+            Expected::UrlList => "an array of URL strings",
+            Expected::GuardToggle => "a boolean or a table",
         }
     }
 
@@ -110,6 +130,12 @@ impl Expected {
             Expected::Size => "write e.g. \"256MiB\", \"1GiB\", \"512MB\" or a number of bytes",
             Expected::Address => "write an IP address and port in quotes, e.g. \"127.0.0.1:18080\"",
             Expected::PathList => "write a list of paths, e.g. [\"app.py\", \"static/\"]",
+            Expected::Number => "write a number without quotes, e.g. `0.25` or `10`",
+            Expected::Steps => "write the percentages of requests at each step, e.g. [10, 50, 100]",
+            Expected::UrlList => "write a list of URLs, e.g. [\"http://127.0.0.1:9093/hook\"]",
+            Expected::GuardToggle => {
+                "write `true` (on, defaults), `false` (off) or a table of its settings, e.g. { relative_tolerance = 0.2 }"
+            }
         }
     }
 }
@@ -188,6 +214,12 @@ impl<'a> Walker<'a> {
         }
         if let Some((key, value)) = root.get_key_value("migrations") {
             raw.migrations = self.migrations(key.span(), value, "migrations");
+        }
+        if let Some(value) = root.get("rollout") {
+            raw.rollout = self.rollout_section(value, "rollout");
+        }
+        if let Some(value) = root.get("alerts") {
+            raw.alerts = self.alerts(value, "alerts");
         }
         if let Some(value) = root.get("env")
             && let Some(envs) = self.table(value, "env")

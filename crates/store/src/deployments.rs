@@ -32,13 +32,19 @@ pub struct DeploymentRecord {
     pub user: String,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
-    /// `running`, then `succeeded`, `failed`, `reconciled-old`, `reconciled-new`.
+    /// `running`, then `succeeded`, `failed`, `rolled_back` (the switch had
+    /// begun: a canary guard failed, or a candidate during the switch),
+    /// `reconciled-old`, `reconciled-new`.
     pub outcome: String,
     pub duration_ms: Option<u64>,
     pub message: Option<String>,
     pub logs: Vec<String>,
     /// The serialized deploy plan while `running`; cleared when finished.
     pub plan_json: Option<String>,
+    /// The canary guard that rolled the deploy back (`memory_growth`,
+    /// `error_rate`, …; `analysis_inconclusive` when the canary failed
+    /// closed), `None` otherwise.
+    pub failed_guard: Option<String>,
 }
 
 /// How a deployment ended.
@@ -48,11 +54,13 @@ pub struct DeploymentEnd {
     pub finished_at: Timestamp,
     pub message: Option<String>,
     pub logs: Vec<String>,
+    /// See [`DeploymentRecord::failed_guard`].
+    pub failed_guard: Option<String>,
 }
 
 const COLUMNS: &str = "id, env, kind, from_version, from_digest, to_version, to_digest, \
                        strategy, user, started_at, finished_at, outcome, duration_ms, message, \
-                       logs_json, plan_json";
+                       logs_json, plan_json, failed_guard";
 
 struct RawRow {
     record: DeploymentRecord,
@@ -87,6 +95,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
             message: row.get(13)?,
             logs: Vec::new(),
             plan_json: row.get(15)?,
+            failed_guard: row.get(16)?,
         },
         started_at: row.get(9)?,
         finished_at: row.get(10)?,
@@ -172,7 +181,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE deployments SET outcome = ?2, finished_at = ?3, duration_ms = ?4,
-                    message = ?5, logs_json = ?6, plan_json = NULL
+                    message = ?5, logs_json = ?6, plan_json = NULL, failed_guard = ?7
                  WHERE id = ?1",
                 params![
                     id,
@@ -181,6 +190,7 @@ impl Store {
                     duration,
                     end.message,
                     logs_to_json(&end.logs),
+                    end.failed_guard,
                 ],
             )
             .map_err(StoreError::query("finish deployment"))?;
@@ -213,6 +223,33 @@ impl Store {
             .map_err(StoreError::query("list deployments"))?;
         rows.map(|row| row.map_err(StoreError::query("list deployments"))?.finish())
             .collect()
+    }
+
+    /// How many deployments ended each way, per env and kind:
+    /// `(env, kind, outcome, count)`, sorted (for the metrics endpoint's
+    /// `daytwo_deploys_total`). Running ones are included as `running`.
+    pub fn deployment_outcome_counts(
+        &self,
+    ) -> Result<Vec<(String, String, String, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT env, kind, outcome, COUNT(*) FROM deployments
+                 GROUP BY env, kind, outcome ORDER BY env, kind, outcome",
+            )
+            .map_err(StoreError::query("count deployments"))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get::<_, i64>(3)?.max(0) as u64,
+                ))
+            })
+            .map_err(StoreError::query("count deployments"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::query("count deployments"))
     }
 
     /// Deployments still `running` (left by a daemon that died), oldest first.
@@ -250,6 +287,7 @@ mod tests {
             message: None,
             logs: Vec::new(),
             plan_json: Some("{\"plan\":1}".into()),
+            failed_guard: None,
         }
     }
 
@@ -269,6 +307,7 @@ mod tests {
             finished_at: "2025-01-02T03:04:07.500Z".parse().unwrap(),
             message: Some("preflight failed".into()),
             logs: vec!["line \"one\"".into(), "tab\there\\".into(), String::new()],
+            failed_guard: None,
         };
         let finished = store.finish_deployment(id, &end).unwrap().unwrap();
         assert_eq!(finished.outcome, "failed");
@@ -295,5 +334,35 @@ mod tests {
         };
         assert_eq!(ids(Some("prod")), [c, a]);
         assert_eq!(ids(None), [c, b, a]);
+    }
+
+    #[test]
+    fn a_rolled_back_canary_keeps_its_failing_guard_and_outcomes_are_counted() {
+        let (_dir, store) = store();
+        let a = store.start_deployment(&running("prod")).unwrap();
+        store.start_deployment(&running("prod")).unwrap();
+        let end = DeploymentEnd {
+            outcome: "rolled_back".into(),
+            finished_at: "2025-01-02T03:05:05Z".parse().unwrap(),
+            message: Some("the canary failed the memory_growth guard".into()),
+            logs: Vec::new(),
+            failed_guard: Some("memory_growth".into()),
+        };
+        let finished = store.finish_deployment(a, &end).unwrap().unwrap();
+        assert_eq!(finished.outcome, "rolled_back");
+        assert_eq!(finished.failed_guard.as_deref(), Some("memory_growth"));
+        assert_eq!(
+            store.deployments(Some("prod")).unwrap()[1]
+                .failed_guard
+                .as_deref(),
+            Some("memory_growth")
+        );
+        assert_eq!(
+            store.deployment_outcome_counts().unwrap(),
+            vec![
+                ("prod".into(), "deploy".into(), "rolled_back".into(), 1),
+                ("prod".into(), "deploy".into(), RUNNING.into(), 1),
+            ]
+        );
     }
 }

@@ -131,6 +131,22 @@ impl Store {
         events.reverse();
         Ok(events)
     }
+
+    /// The events of `env` (all when `None`) whose time is within
+    /// `from..=to`, oldest first, at most `limit` (the newest of them).
+    /// Timestamps are compared as times, not as text.
+    pub fn events_between(
+        &self,
+        env: Option<&str>,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let mut events = self.events(env, self.event_retention)?;
+        events.retain(|event| from <= event.ts && event.ts <= to);
+        let skip = events.len().saturating_sub(limit as usize);
+        Ok(events.split_off(skip))
+    }
 }
 
 #[cfg(test)]

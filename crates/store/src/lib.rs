@@ -1,14 +1,15 @@
 //! daytwo's durable state in one SQLite file (`$DAYTWO_HOME/state.db`, WAL
 //! mode): the envs that are up (their spec, release and routing), the last
 //! known status of each replica, the event log, the imported releases and
-//! the deploy history, flag changes made at run time and each env's OFREP port.
+//! the deploy history, flag changes made at run time and each env's OFREP port,
+//! incidents, and coarse telemetry summaries per release (measured behaviour).
 //!
 //! ```text
 //! daemon ──(blocking thread)──> Store ──> envs · replicas · events (SQLite)
 //! ```
 //!
 //! One module per table family (`envs`, `replicas`, `events`, `releases`,
-//! `deployments`, `flags`); the schema is
+//! `deployments`, `flags`, `incidents`, `telemetry`); the schema is
 //! versioned with `PRAGMA user_version` (`migrations`). The store knows nothing
 //! of the engine: replica statuses are opaque JSON documents keyed by
 //! `(env, process, replica)`, which the daemon (de)serializes.
@@ -20,17 +21,21 @@ mod deployments;
 mod envs;
 mod events;
 mod flags;
+mod incidents;
 mod migrations;
 mod releases;
 mod replicas;
+mod telemetry;
 
 pub use deployments::{DeployedRelease, DeploymentEnd, DeploymentRecord, RUNNING};
 pub use envs::EnvRecord;
 pub use events::{DEFAULT_EVENT_RETENTION, EventRecord, NewEvent};
 pub use flags::{FlagChangeRecord, NewFlagChange};
+pub use incidents::{IncidentRecord, NewIncident};
 pub use migrations::SCHEMA_VERSION;
 pub use releases::ReleaseRecord;
 pub use replicas::ReplicaRecord;
+pub use telemetry::{DEFAULT_TELEMETRY_RETENTION, ReleaseBehaviour, TelemetrySummary};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -81,6 +86,7 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     event_retention: u32,
+    telemetry_retention: Duration,
 }
 
 impl Store {
@@ -105,6 +111,7 @@ impl Store {
             conn,
             path,
             event_retention: DEFAULT_EVENT_RETENTION,
+            telemetry_retention: DEFAULT_TELEMETRY_RETENTION,
         })
     }
 

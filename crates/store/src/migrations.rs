@@ -87,6 +87,38 @@ const MIGRATIONS: &[&str] = &[
         env        TEXT PRIMARY KEY NOT NULL,
         port       INTEGER NOT NULL
     ) STRICT;",
+    // 4: the canary guard that rolled a deploy back; incidents; the measured
+    // behaviour of each release (coarse telemetry summaries).
+    "ALTER TABLE deployments ADD COLUMN failed_guard TEXT;
+    CREATE TABLE incidents (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        env            TEXT NOT NULL,
+        release        TEXT,
+        release_digest TEXT,
+        deployment_id  INTEGER,
+        opened_at      TEXT NOT NULL,
+        closed_at      TEXT,
+        guard          TEXT,
+        summary        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX incidents_by_env ON incidents (env, id);
+    CREATE TABLE telemetry (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        at             TEXT NOT NULL,
+        at_ms          INTEGER NOT NULL,
+        env            TEXT NOT NULL,
+        release_digest TEXT NOT NULL,
+        period_ms      INTEGER NOT NULL,
+        requests       INTEGER NOT NULL,
+        errors_5xx     INTEGER NOT NULL,
+        p50_ms         REAL,
+        p99_ms         REAL,
+        cpu_seconds    REAL NOT NULL,
+        rss_bytes      INTEGER NOT NULL,
+        replicas       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX telemetry_by_release ON telemetry (env, release_digest, at_ms);
+    CREATE INDEX telemetry_by_time ON telemetry (at_ms);",
 ];
 
 /// The schema version this build writes and understands.
@@ -154,8 +186,10 @@ mod tests {
                 "events",
                 "flag_changes",
                 "flag_servers",
+                "incidents",
                 "releases",
-                "replicas"
+                "replicas",
+                "telemetry"
             ]
         );
     }

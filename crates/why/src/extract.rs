@@ -5,9 +5,10 @@
 //! `logger.info(…)`, `console.log(…)`) or the value of a structured-log
 //! message field (`"msg": …`, `message=…`).
 
-use crate::function::enclosing_functions;
+use crate::flags::referenced;
+use crate::function::{function_spans, innermost_per_line};
 use crate::language::Language;
-use crate::literal::{Literal, literals};
+use crate::literal::{Literal, lex};
 use crate::placeholder::shape;
 use crate::template::Template;
 use std::path::Path;
@@ -79,33 +80,73 @@ const MESSAGE_FIELDS: &[&str] = &[
     "\"message\",",
 ];
 
-/// The templates of one file; `display_path` is what matches report.
-pub fn templates(language: Language, display_path: &Path, source: &str) -> Vec<Template> {
-    let functions = enclosing_functions(language, source);
-    literals(language, source)
-        .into_iter()
-        .filter(|literal| literal.text.len() <= MAX_TEMPLATE_LEN)
-        .filter_map(|literal| {
-            let shape = shape(language, literal.kind, &literal.text);
-            let has_words = shape
-                .fragments
-                .iter()
-                .any(|fragment| fragment.chars().filter(|c| c.is_alphabetic()).count() >= 3);
-            let is_template = shape.placeholders > 0
-                || in_log_call(source, &literal)
-                || is_message_field(source, &literal);
-            (is_template && has_words).then(|| Template {
-                file: display_path.to_path_buf(),
-                line: literal.line,
-                function: functions.get(literal.line as usize).cloned().flatten(),
-                language,
-                text: literal.text,
-                fragments: shape.fragments,
-                leading_placeholder: shape.leading_placeholder,
-                trailing_placeholder: shape.trailing_placeholder,
-            })
-        })
-        .collect()
+/// The templates of one file; `display_path` is what matches report and
+/// `declared_flags` are the spec's flag names (see [`crate::flags`]).
+pub fn templates(
+    language: Language,
+    display_path: &Path,
+    source: &str,
+    declared_flags: &[String],
+) -> Vec<Template> {
+    let lexed = lex(language, source);
+    let spans = function_spans(language, &lexed.masked);
+    let line_count = source.lines().count();
+    let innermost = innermost_per_line(&spans, line_count);
+    let mut span_flags: Vec<Option<Vec<String>>> = vec![None; spans.len()];
+    let mut found = Vec::new();
+    for (number, literal) in lexed.literals.iter().enumerate() {
+        if literal.text.len() > MAX_TEMPLATE_LEN {
+            continue;
+        }
+        let shape = shape(language, literal.kind, &literal.text);
+        let has_words = shape
+            .fragments
+            .iter()
+            .any(|fragment| fragment.chars().filter(|c| c.is_alphabetic()).count() >= 3);
+        if !has_words {
+            continue;
+        }
+        let message_field = is_message_field(source, literal);
+        let is_template = message_field
+            || shape.placeholders > 0
+            || (in_log_call(&lexed.masked, literal)
+                && !is_named_argument(&lexed.masked, literal)
+                && first_positional(&lexed.masked, &lexed.literals, number));
+        if !is_template {
+            continue;
+        }
+        let function = innermost.get(literal.line as usize).copied().flatten();
+        let flags = match function {
+            Some(id) => span_flags[id]
+                .get_or_insert_with(|| {
+                    let span = &spans[id];
+                    referenced(
+                        source,
+                        &lexed.masked,
+                        &lexed.literals,
+                        declared_flags,
+                        span.start,
+                        span.end,
+                    )
+                })
+                .clone(),
+            None => Vec::new(),
+        };
+        found.push(Template {
+            file: display_path.to_path_buf(),
+            line: literal.line,
+            function: function.map(|id| spans[id].name.clone()),
+            language,
+            text: literal.text.clone(),
+            fragments: shape.fragments,
+            leading_placeholder: shape.leading_placeholder,
+            trailing_placeholder: shape.trailing_placeholder,
+            flags,
+            commit: None,
+            author: None,
+        });
+    }
+    found
 }
 
 fn context_before(source: &str, literal: &Literal) -> String {
@@ -118,9 +159,10 @@ fn context_before(source: &str, literal: &Literal) -> String {
     statement.to_lowercase()
 }
 
-/// The literal sits inside the argument list of a logging call.
-fn in_log_call(source: &str, literal: &Literal) -> bool {
-    let context = context_before(source, literal);
+/// The literal sits inside the argument list of a logging call (`masked`:
+/// other literals and comments do not count).
+fn in_log_call(masked: &str, literal: &Literal) -> bool {
+    let context = context_before(masked, literal);
     let last_call = LOG_CALLS
         .iter()
         .filter_map(|call| context.rfind(call))
@@ -136,7 +178,102 @@ fn in_log_call(source: &str, literal: &Literal) -> bool {
             _ => {}
         }
     }
-    depth > 0
+    depth > 0 && !in_logger_factory(&context)
+}
+
+/// The literal is the value of a named argument or field (`target:
+/// "db"`, `user = "x"`, `name="mog"`, `{ error: 'x' }`): data, not the
+/// message (message fields are recognised before this).
+fn is_named_argument(masked: &str, literal: &Literal) -> bool {
+    let before = masked[..literal.start].trim_end();
+    let Some(before) = before
+        .strip_suffix(':')
+        .filter(|rest| !rest.ends_with(':'))
+        .or_else(|| {
+            before
+                .strip_suffix('=')
+                .filter(|rest| !rest.ends_with(['=', '!', '<', '>']))
+        })
+    else {
+        return false;
+    };
+    before
+        .trim_end()
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Byte offset of the innermost `(` still open at `at` (within the call
+/// context window), in masked code.
+fn open_paren(masked: &str, at: usize) -> Option<usize> {
+    let from = at.saturating_sub(CALL_CONTEXT_BYTES);
+    let mut depth = 0i32;
+    for (offset, byte) in masked.as_bytes()[from..at].iter().enumerate().rev() {
+        match byte {
+            b')' => depth += 1,
+            b'(' if depth == 0 => return Some(from + offset),
+            b'(' => depth -= 1,
+            b';' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Literal `number` is the first positional string argument of the call it
+/// sits in: no earlier literal (other than a named argument's value) is an
+/// argument of the same call. Later ones are keys and values
+/// (`slog.Info("cache warmed", "keys", n)`), not the message.
+fn first_positional(masked: &str, literals: &[Literal], number: usize) -> bool {
+    let literal = &literals[number];
+    let Some(paren) = open_paren(masked, literal.start) else {
+        return true;
+    };
+    !literals[..number]
+        .iter()
+        .rev()
+        .take_while(|earlier| earlier.start > paren)
+        .any(|earlier| {
+            open_paren(masked, earlier.start) == Some(paren) && !is_named_argument(masked, earlier)
+        })
+}
+
+/// Calls that name a logger rather than log a message.
+const LOGGER_FACTORIES: &[&str] = &[
+    "getlogger",
+    "get_logger",
+    "getchild",
+    "getlog",
+    "new_logger",
+    "newlogger",
+];
+
+/// The innermost call still open at the end of `context` (lowercased) is
+/// a logger factory: `logging.getLogger("jobs")`, `log.getChild("db")`.
+fn in_logger_factory(context: &str) -> bool {
+    let bytes = context.as_bytes();
+    let mut depth = 0i32;
+    let mut open = None;
+    for (index, byte) in bytes.iter().enumerate().rev() {
+        match byte {
+            b')' => depth += 1,
+            b'(' if depth == 0 => {
+                open = Some(index);
+                break;
+            }
+            b'(' => depth -= 1,
+            _ => {}
+        }
+    }
+    let Some(open) = open else {
+        return false;
+    };
+    let before = context[..open].trim_end();
+    let start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |index| index + 1);
+    LOGGER_FACTORIES.contains(&&before[start..])
 }
 
 fn is_message_field(source: &str, literal: &Literal) -> bool {
@@ -150,7 +287,7 @@ mod tests {
     use super::*;
 
     fn found(language: Language, source: &str) -> Vec<(u32, String, Option<String>)> {
-        templates(language, Path::new("x"), source)
+        templates(language, Path::new("x"), source, &[])
             .into_iter()
             .map(|template| (template.line, template.text, template.function))
             .collect()
@@ -166,6 +303,35 @@ mod tests {
                 (4, "order {id} paid".into(), Some("record".into())),
             ]
         );
+    }
+
+    #[test]
+    fn named_arguments_and_later_key_strings_are_not_messages() {
+        let source = "fn f() {\n    info!(target: \"my::module\", name: \"mog\", \"msg without args\");\n    info!(user = \"root\", \"signed in\");\n}\n";
+        let texts: Vec<String> = found(Language::Rust, source)
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(
+            texts,
+            vec!["msg without args".to_string(), "signed in".to_string()]
+        );
+        let go = "func f() {\n\tslog.Info(\"cache warmed\", \"keys\", n, \"took\", d)\n\tlog.Printf(\"took %s for %s\", d, \"warmup\")\n}\n";
+        let texts: Vec<String> = found(Language::Go, go).into_iter().map(|t| t.1).collect();
+        assert_eq!(
+            texts,
+            vec!["cache warmed".to_string(), "took %s for %s".to_string()]
+        );
+    }
+
+    #[test]
+    fn logger_names_are_not_templates() {
+        let source = "log = logging.getLogger(\"jobs\")\ndb = log.getChild('database')\nlogging.info('worker ready')\n";
+        let lines: Vec<u32> = found(Language::Python, source)
+            .iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(lines, vec![3]);
     }
 
     #[test]

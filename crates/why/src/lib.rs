@@ -1,16 +1,19 @@
 //! Log line to source: which code prints this line?
 //!
-//! source tree → [`walk`] → per-file [`extract`] (string literals, placeholders,
-//! enclosing function) → [`Index`] (token → templates) → [`Index::lookup`]
-//! (normalize the log line, candidates by shared tokens, fragment alignment
-//! score) → [`blame`] (commit and author of the matched line).
+//! source tree → [`walk`] (skip vendored and generated code) → per-file
+//! [`extract`] (string literals, placeholders, enclosing function, flags it
+//! refers to) → [`Index`] (token → templates; blame per line when built for a
+//! bundle) → [`Index::lookup`] (normalize the log line, candidates through
+//! the postings, fragment alignment score).
 //!
-//! This crate owns template extraction and matching. It does not store the
-//! index in release bundles nor know about releases (`release` stays `None`
-//! for the working tree).
+//! An index serializes to compact JSON ([`Index::to_bytes`]); `daytwo build`
+//! stores it in the release bundle (crates/release, `why_index`) and
+//! `daytwo why --release` reads it back. This crate knows nothing of
+//! releases: [`Match::release`] is filled in by the caller (docs/why.md).
 
 pub mod blame;
 pub mod extract;
+pub mod flags;
 mod function;
 mod index;
 mod language;
@@ -22,13 +25,13 @@ mod template;
 pub mod walk;
 
 pub use blame::{Blame, blame_line};
-pub use index::{DEFAULT_LIMIT, Index, Match};
+pub use index::{DEFAULT_LIMIT, INDEX_FORMAT, Index, IndexOptions, MIN_SCORE, Match};
 pub use language::Language;
 pub use template::Template;
 
 use std::path::PathBuf;
 
-/// Why building an index failed.
+/// Why building or reading an index failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WhyError {
     #[error("cannot read the source directory {path}: {source}")]
@@ -38,4 +41,6 @@ pub enum WhyError {
     },
     #[error("{path} is not a directory")]
     NotADirectory { path: PathBuf },
+    #[error("the log-template index is not readable: {reason}")]
+    BadIndex { reason: String },
 }

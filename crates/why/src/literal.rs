@@ -1,5 +1,8 @@
 //! A small per-language lexer that finds string literals and skips comments,
-//! so quotes inside comments or char literals do not derail extraction.
+//! so quotes inside comments or char literals do not derail extraction. It
+//! also yields the *masked* source: the code with every literal, comment and
+//! char literal blanked (newlines kept), so declarations, braces and calls
+//! can be found without being fooled by text.
 
 use crate::language::Language;
 
@@ -18,6 +21,8 @@ pub struct Literal {
     pub line: u32,
     /// Byte offset of the literal's first byte (prefix or quote).
     pub start: usize,
+    /// Byte offset just past the closing quote.
+    pub end: usize,
     pub text: String,
     pub kind: LiteralKind,
 }
@@ -27,18 +32,57 @@ struct Lexer<'a> {
     pos: usize,
     line: u32,
     literals: Vec<Literal>,
+    /// Comments and char literals: `start..end` byte ranges.
+    skipped: Vec<(usize, usize)>,
+}
+
+/// A lexed source file.
+#[derive(Debug, Clone)]
+pub struct Lexed {
+    /// Every string literal, in order.
+    pub literals: Vec<Literal>,
+    /// The source with literals, comments and char literals replaced by
+    /// spaces (newlines kept): byte offsets and lines are the source's.
+    pub masked: String,
 }
 
 /// Every string literal of `source`, in order.
+#[cfg(test)]
 pub fn literals(language: Language, source: &str) -> Vec<Literal> {
+    lex(language, source).literals
+}
+
+/// The literals of `source` and its masked code.
+pub fn lex(language: Language, source: &str) -> Lexed {
     let mut lexer = Lexer {
         src: source.as_bytes(),
         pos: 0,
         line: 1,
         literals: Vec::new(),
+        skipped: Vec::new(),
     };
     lexer.run(language);
-    lexer.literals
+    let mut masked = source.as_bytes().to_vec();
+    let ranges = lexer
+        .literals
+        .iter()
+        .map(|literal| (literal.start, literal.end))
+        .chain(lexer.skipped.iter().copied());
+    for (start, end) in ranges {
+        for byte in &mut masked[start.min(source.len())..end.min(source.len())] {
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+        }
+    }
+    // Ranges start and end on ASCII bytes (quotes, comment markers) or the
+    // end of the text, and every byte inside them became a space.
+    let masked = String::from_utf8(masked)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    Lexed {
+        literals: lexer.literals,
+        masked,
+    }
 }
 
 impl Lexer<'_> {
@@ -74,13 +118,17 @@ impl Lexer<'_> {
             let hash_comment = language == Language::Python && byte == b'#';
             let slash_comment = language != Language::Python && self.starts_with(b"//");
             if hash_comment || slash_comment {
+                let start = self.pos;
                 while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
                     self.pos += 1;
                 }
+                self.skipped.push((start, self.pos));
                 continue;
             }
             if language != Language::Python && self.starts_with(b"/*") {
+                let start = self.pos;
                 self.skip_block_comment();
+                self.skipped.push((start, self.pos));
                 continue;
             }
             match language {
@@ -105,6 +153,7 @@ impl Lexer<'_> {
         self.literals.push(Literal {
             line,
             start,
+            end: self.pos,
             text: String::from_utf8_lossy(&bytes).into_owned(),
             kind,
         });
@@ -150,6 +199,15 @@ impl Lexer<'_> {
     }
 
     fn skip_char_literal(&mut self) {
+        let start = self.pos;
+        self.char_literal();
+        // A lifetime or a lone quote advanced by one byte: nothing to mask.
+        if self.pos > start + 1 {
+            self.skipped.push((start, self.pos));
+        }
+    }
+
+    fn char_literal(&mut self) {
         // `'x'`, `'\n'`, `'\u{1F600}'`; a Rust lifetime `'a` is not closed.
         if self.peek(1) == Some(b'\\') {
             self.advance(2);

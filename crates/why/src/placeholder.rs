@@ -1,7 +1,8 @@
 //! Splits a literal into fixed fragments and placeholders, by the format
 //! conventions of its language: `{}`/`{name}`/`{:?}` (Rust, Python
 //! `.format` and f-strings), `{}` (Java SLF4J), `%s`/`%d`/`%v`/`%(name)s`
-//! (printf family), `${x}` (JavaScript template literals).
+//! (printf family; Java's `%n` is a line end and dropped), `${x}`
+//! (JavaScript template literals; Kotlin string templates, also `$name`).
 
 use crate::language::Language;
 use crate::literal::LiteralKind;
@@ -20,6 +21,8 @@ struct Styles {
     empty_braces_only: bool,
     percent: bool,
     dollar: bool,
+    /// `$name` (Kotlin string templates).
+    dollar_ident: bool,
 }
 
 fn styles(language: Language, kind: LiteralKind) -> Styles {
@@ -28,6 +31,7 @@ fn styles(language: Language, kind: LiteralKind) -> Styles {
         empty_braces_only: false,
         percent: false,
         dollar: false,
+        dollar_ident: false,
     };
     match language {
         Language::Rust => Styles {
@@ -48,11 +52,13 @@ fn styles(language: Language, kind: LiteralKind) -> Styles {
             percent: kind != LiteralKind::TemplateLiteral,
             ..none
         },
+        // Java and Kotlin (`.kt` files are read as Java).
         Language::Java => Styles {
             braces: true,
             empty_braces_only: true,
             percent: true,
-            ..none
+            dollar: true,
+            dollar_ident: true,
         },
     }
 }
@@ -73,6 +79,21 @@ pub fn shape(language: Language, kind: LiteralKind, text: &str) -> Shape {
         let rest = &bytes[pos..];
         let placeholder_len = if styles.dollar && rest.starts_with(b"${") {
             closing_brace(rest, 1).map(|end| end + 1)
+        } else if styles.dollar_ident
+            && rest[0] == b'$'
+            && rest
+                .get(1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            Some(
+                1 + rest[1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count(),
+            )
+        } else if styles.percent && rest.starts_with(b"%n") {
+            pos += 2;
+            continue;
         } else if styles.braces && (rest.starts_with(b"{{") || rest.starts_with(b"}}")) {
             current.push(rest[0]);
             pos += 2;
@@ -151,7 +172,7 @@ fn brace_placeholder(bytes: &[u8]) -> Option<usize> {
     let inside = &bytes[1..end];
     let plausible = inside
         .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b"_:?#<>^.+-!=[]()*, ".contains(&b))
+        .all(|&b| b.is_ascii_alphanumeric() || b"_:?#<>^.+-!=[]()*, $".contains(&b))
         && !inside.contains(&b'{');
     plausible.then_some(end + 1)
 }
@@ -241,6 +262,22 @@ mod tests {
         assert_eq!(
             fragments(Language::JavaScript, LiteralKind::Plain, "cache miss %s"),
             (owned(&["cache miss "]), 1)
+        );
+    }
+
+    #[test]
+    fn java_line_ends_and_kotlin_string_templates() {
+        assert_eq!(
+            fragments(Language::Java, LiteralKind::Plain, "reserved %d of %s%n"),
+            (owned(&["reserved ", " of "]), 2)
+        );
+        assert_eq!(
+            fragments(
+                Language::Java,
+                LiteralKind::Plain,
+                "sending ${user.email} a receipt for $orderId"
+            ),
+            (owned(&["sending ", " a receipt for "]), 2)
         );
     }
 

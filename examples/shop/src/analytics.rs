@@ -4,17 +4,26 @@
 //! `SHOP_ANALYTICS_BYTES` of payload, so a replica's memory grows for as
 //! long as the feature is on: the leak canary analysis is meant to catch.
 //!
+//! The feature also keeps per-minute request counts by (path, user agent)
+//! and adds them to the `analytics_rollups` table (created by the expand-only
+//! migration `migrations/0002_analytics.sql`) every `SHOP_ANALYTICS_FLUSH_MS`
+//! and when the web process stops. Those counts are drained by every flush,
+//! so they stay small; the leak is the bucket map above. A release without
+//! the feature never touches the table.
+//!
 //! The `analytics` flag is its kill switch: while it is off nothing is
 //! recorded (what was recorded stays; the growth stops). `/healthz` and
 //! `/analytics` itself are never recorded.
 
 use crate::config::ConfigError;
+use crate::db::{Db, DbError};
 use crate::flags::BoolFlag;
+use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Payload bytes one recorded request adds (a per-request latency sample
 /// buffer, in the story's design).
@@ -23,14 +32,19 @@ pub const DEFAULT_BYTES_PER_REQUEST: usize = 16 * 1024;
 pub const MAX_BYTES_PER_REQUEST: usize = 16 * 1024 * 1024;
 /// An "analytics buckets" line is logged every this many recorded requests.
 pub const DEFAULT_LOG_EVERY: u64 = 100;
+/// How often the counts are added to `analytics_rollups`.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+/// The shortest `SHOP_ANALYTICS_FLUSH_MS`.
+pub const MIN_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 /// What one entry costs beyond its payload and key text (map slot, headers).
 const ENTRY_OVERHEAD_BYTES: usize = 96;
 
-/// `SHOP_ANALYTICS_BYTES` and `SHOP_ANALYTICS_LOG_EVERY`.
+/// `SHOP_ANALYTICS_BYTES`, `SHOP_ANALYTICS_LOG_EVERY` and `SHOP_ANALYTICS_FLUSH_MS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnalyticsConfig {
     pub bytes_per_request: usize,
     pub log_every: u64,
+    pub flush_interval: Duration,
 }
 
 impl Default for AnalyticsConfig {
@@ -38,6 +52,7 @@ impl Default for AnalyticsConfig {
         Self {
             bytes_per_request: DEFAULT_BYTES_PER_REQUEST,
             log_every: DEFAULT_LOG_EVERY,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
         }
     }
 }
@@ -55,6 +70,14 @@ impl AnalyticsConfig {
             config.log_every = match value.trim().parse::<u64>() {
                 Ok(every) if every > 0 => every,
                 _ => return Err(ConfigError::InvalidAnalyticsLogEvery { value }),
+            };
+        }
+        if let Some(value) = lookup("SHOP_ANALYTICS_FLUSH_MS") {
+            config.flush_interval = match value.trim().parse::<u64>() {
+                Ok(ms) if Duration::from_millis(ms) >= MIN_FLUSH_INTERVAL => {
+                    Duration::from_millis(ms)
+                }
+                _ => return Err(ConfigError::InvalidAnalyticsFlush { value }),
             };
         }
         Ok(config)
@@ -85,6 +108,15 @@ struct BucketKey {
     sample: u64,
 }
 
+/// One row's worth of counts for `analytics_rollups`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RollupKey {
+    /// Unix minute of the requests.
+    pub minute: u64,
+    pub path: String,
+    pub user_agent: String,
+}
+
 #[derive(Debug, Default)]
 struct Buckets {
     entries: HashMap<BucketKey, Vec<u8>>,
@@ -100,6 +132,8 @@ pub struct Analytics {
     config: AnalyticsConfig,
     next_sample: AtomicU64,
     buckets: Mutex<Buckets>,
+    /// Requests recorded since the last flush, by rollup row.
+    unflushed: Mutex<HashMap<RollupKey, u64>>,
 }
 
 impl Analytics {
@@ -109,7 +143,12 @@ impl Analytics {
             config,
             next_sample: AtomicU64::new(0),
             buckets: Mutex::new(Buckets::default()),
+            unflushed: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn flush_interval(&self) -> Duration {
+        self.config.flush_interval
     }
 
     /// Records one request when the flag is on; returns whether it did.
@@ -131,6 +170,16 @@ impl Analytics {
             user_agent: user_agent.to_string(),
             sample,
         };
+        *self
+            .unflushed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(RollupKey {
+                minute,
+                path: path.to_string(),
+                user_agent: user_agent.to_string(),
+            })
+            .or_default() += 1;
         let (entries, bytes, minutes) = {
             let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
             buckets.entries.insert(key, payload);
@@ -142,6 +191,41 @@ impl Analytics {
             tracing::info!(entries, bytes, minutes, "analytics buckets");
         }
         true
+    }
+
+    /// Takes the counts recorded since the last call.
+    pub fn take_unflushed(&self) -> HashMap<RollupKey, u64> {
+        std::mem::take(&mut *self.unflushed.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Puts counts a failed flush could not write back, for the next one.
+    fn restore_unflushed(&self, counts: HashMap<RollupKey, u64>) {
+        let mut unflushed = self.unflushed.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, requests) in counts {
+            *unflushed.entry(key).or_default() += requests;
+        }
+    }
+
+    /// Adds the counts recorded since the last flush to
+    /// `analytics_rollups`; returns the rows written. On failure the
+    /// counts are kept for the next flush.
+    pub async fn flush(&self, db: &Db) -> Result<usize, DbError> {
+        let counts = self.take_unflushed();
+        if counts.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<(RollupKey, u64)> = counts.clone().into_iter().collect();
+        let requests: u64 = rows.iter().map(|(_, n)| n).sum();
+        match db.call(move |conn| write_rollups(conn, &rows)).await {
+            Ok(written) => {
+                tracing::info!(rows = written, requests, "analytics rollups written");
+                Ok(written)
+            }
+            Err(error) => {
+                self.restore_unflushed(counts);
+                Err(error)
+            }
+        }
     }
 
     pub fn summary(&self) -> Summary {
@@ -156,6 +240,48 @@ impl Analytics {
     }
 }
 
+/// Adds `rows` to `analytics_rollups` in one transaction (an upsert per
+/// row, so replicas flushing the same minute add up).
+pub fn write_rollups(conn: &mut Connection, rows: &[(RollupKey, u64)]) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut upsert = tx.prepare(
+            "INSERT INTO analytics_rollups (bucket_start, path, user_agent, requests) \
+             VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch'), ?2, ?3, ?4) \
+             ON CONFLICT (bucket_start, path, user_agent) DO UPDATE SET \
+               requests = requests + excluded.requests, \
+               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        )?;
+        for (key, requests) in rows {
+            upsert.execute((
+                (key.minute * 60) as i64,
+                &key.path,
+                &key.user_agent,
+                *requests as i64,
+            ))?;
+        }
+    }
+    tx.commit()?;
+    Ok(rows.len())
+}
+
+/// Flushes `analytics` every flush interval until the task is aborted
+/// (the web process flushes once more when it stops). A failed flush is
+/// logged and retried with the next one.
+pub fn spawn_flusher(analytics: Arc<Analytics>, db: Db) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(analytics.flush_interval());
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(error) = analytics.flush(&db).await {
+                tracing::warn!(error = %error, "analytics rollups not written");
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +293,7 @@ mod tests {
         let flag = BoolFlag::new(ANALYTICS, on);
         let config = AnalyticsConfig {
             bytes_per_request: bytes,
-            log_every: DEFAULT_LOG_EVERY,
+            ..AnalyticsConfig::default()
         };
         (Analytics::new(flag.clone(), config), flag)
     }
@@ -214,5 +340,28 @@ mod tests {
         assert_eq!((set.bytes_per_request, set.log_every), (4096, 5));
         assert!(AnalyticsConfig::load(&vars(&[("SHOP_ANALYTICS_BYTES", "16KiB")])).is_err());
         assert!(AnalyticsConfig::load(&vars(&[("SHOP_ANALYTICS_LOG_EVERY", "0")])).is_err());
+        let flush = AnalyticsConfig::load(&vars(&[("SHOP_ANALYTICS_FLUSH_MS", "250")])).unwrap();
+        assert_eq!(flush.flush_interval, Duration::from_millis(250));
+        assert!(AnalyticsConfig::load(&vars(&[("SHOP_ANALYTICS_FLUSH_MS", "10")])).is_err());
+    }
+
+    #[test]
+    fn recorded_requests_are_counted_per_minute_path_and_agent_until_taken() {
+        let (analytics, flag) = analytics(true, 16);
+        let now = SystemTime::now();
+        analytics.record("/products", "curl/8", now);
+        analytics.record("/products", "curl/8", now);
+        analytics.record("/orders", "curl/8", now);
+        flag.replace(false);
+        analytics.record("/products", "curl/8", now);
+        let counts = analytics.take_unflushed();
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        let products = counts
+            .iter()
+            .find(|(key, _)| key.path == "/products")
+            .unwrap();
+        assert_eq!(*products.1, 2);
+        assert!(analytics.take_unflushed().is_empty(), "taken once");
+        assert_eq!(analytics.summary().entries, 3, "the buckets stay");
     }
 }

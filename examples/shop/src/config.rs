@@ -40,6 +40,8 @@ pub enum ConfigError {
     InvalidAnalyticsBytes { value: String },
     #[error("SHOP_ANALYTICS_LOG_EVERY={value:?} is not a positive number of requests")]
     InvalidAnalyticsLogEvery { value: String },
+    #[error("SHOP_ANALYTICS_FLUSH_MS={value:?} is not a number of milliseconds of at least 100")]
+    InvalidAnalyticsFlush { value: String },
 }
 
 /// Who this replica is, as its supervisor told it. Missing vars stay `None`.

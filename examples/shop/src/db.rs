@@ -1,12 +1,17 @@
-//! The shop's SQLite file: opening it, its schema, the seed catalogue, and a
-//! handle that runs queries on a blocking thread.
+//! The shop's SQLite file: opening it, checking that its schema is there,
+//! and a handle that runs queries on a blocking thread.
+//!
+//! The schema is not created here: it lives in `migrations/` (the seed
+//! catalogue too), which daytwo applies before any replica starts (`daytwo
+//! up`, every deploy, or `daytwo migrate up --env ENV`). A shop started
+//! against a missing file or one without its tables refuses to run and
+//! says which command creates them.
 //!
 //! Several replicas (web and worker) share one file, so it runs in WAL mode
-//! with a busy timeout, and the schema and seed are written in one
-//! `BEGIN IMMEDIATE` transaction that is safe to race. The queries themselves
-//! live with their data: `products` and `orders`.
+//! with a busy timeout. The queries themselves live with their data:
+//! `products`, `orders` and `analytics`.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -14,32 +19,12 @@ use std::time::Duration;
 /// How long a statement waits for another replica's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS products (
-    id          INTEGER PRIMARY KEY,
-    name        TEXT    NOT NULL UNIQUE,
-    price_cents INTEGER NOT NULL CHECK (price_cents >= 0)
-);
-CREATE TABLE IF NOT EXISTS orders (
-    id           INTEGER PRIMARY KEY,
-    product_id   INTEGER NOT NULL REFERENCES products (id),
-    quantity     INTEGER NOT NULL CHECK (quantity > 0),
-    total_cents  INTEGER NOT NULL,
-    status       TEXT    NOT NULL DEFAULT 'pending',
-    replica      TEXT,
-    created_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    fulfilled_at TEXT
-);
-CREATE INDEX IF NOT EXISTS orders_status ON orders (status);
-";
-
-/// The catalogue written into an empty `products` table: (name, price in cents).
-pub const SEED_PRODUCTS: [(&str, i64); 4] = [
-    ("coffee mug", 1200),
-    ("sticker pack", 450),
-    ("t-shirt", 2500),
-    ("notebook", 800),
-];
+/// The tables the shop needs to serve, created by `migrations/0001_*`.
+/// `analytics_rollups` (`0002_analytics.sql`) is not among them: only the
+/// analytics feature writes it, so this code also runs against a database
+/// from before that migration (a flush then fails and is logged) — the
+/// same binary serves both schemas, which keeps deploys and rollbacks free.
+pub const REQUIRED_TABLES: [&str; 2] = ["products", "orders"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -48,10 +33,19 @@ pub enum DbError {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("cannot create the schema in {path}: {source}")]
-    Schema {
+    /// The file or some of its tables are missing: migrations not applied.
+    #[error(
+        "the database {path} {problem}: the shop's schema comes from its migrations \
+         (examples/shop/migrations); apply them with `daytwo migrate up --env {env}` \
+         (`daytwo up` and deploys apply them before starting the shop), \
+         or set SHOP_DB to a database that has them"
+    )]
+    NotMigrated {
         path: PathBuf,
-        source: rusqlite::Error,
+        /// e.g. "does not exist" or "has no table analytics_rollups".
+        problem: String,
+        /// The env to name in the hint (`DAYTWO_ENV`, else `ENV`).
+        env: String,
     },
     #[error("database query failed: {0}")]
     Query(#[from] rusqlite::Error),
@@ -68,23 +62,42 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) the file, switches to WAL, creates the
-    /// schema and seeds the catalogue once. Blocking: call it off the runtime.
-    pub fn open(path: &Path) -> Result<Self, DbError> {
+    /// Opens the file (which must exist), switches to WAL and checks that
+    /// every table in [`REQUIRED_TABLES`] is there. `env` names the env in
+    /// the error's hint. Blocking: call it off the runtime.
+    pub fn open(path: &Path, env: Option<&str>) -> Result<Self, DbError> {
+        let not_migrated = |problem: String| DbError::NotMigrated {
+            path: path.to_owned(),
+            problem,
+            env: env.unwrap_or("ENV").to_string(),
+        };
+        // Opening would create an empty file; a missing one is a setup error.
+        if !path.exists() {
+            return Err(not_migrated("does not exist".to_string()));
+        }
         let open_error = |source| DbError::Open {
             path: path.to_owned(),
             source,
         };
-        let mut conn = Connection::open(path).map_err(open_error)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(open_error)?;
-        create_schema(&mut conn).map_err(|source| DbError::Schema {
-            path: path.to_owned(),
-            source,
-        })?;
+        let missing = missing_tables(&conn).map_err(open_error)?;
+        if !missing.is_empty() {
+            let noun = if missing.len() == 1 {
+                "table"
+            } else {
+                "tables"
+            };
+            return Err(not_migrated(format!(
+                "has no {noun} {}",
+                missing.join(", ")
+            )));
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
@@ -92,8 +105,8 @@ impl Db {
     }
 
     /// [`Db::open`] on tokio's blocking pool.
-    pub async fn open_async(path: PathBuf) -> Result<Self, DbError> {
-        tokio::task::spawn_blocking(move || Self::open(&path)).await?
+    pub async fn open_async(path: PathBuf, env: Option<String>) -> Result<Self, DbError> {
+        tokio::task::spawn_blocking(move || Self::open(&path, env.as_deref())).await?
     }
 
     pub fn path(&self) -> &Path {
@@ -116,17 +129,42 @@ impl Db {
     }
 }
 
-fn create_schema(conn: &mut Connection) -> rusqlite::Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(SCHEMA)?;
-    let products: i64 = tx.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
-    if products == 0 {
-        let mut insert = tx.prepare("INSERT INTO products (name, price_cents) VALUES (?1, ?2)")?;
-        for (name, price_cents) in SEED_PRODUCTS {
-            insert.execute((name, price_cents))?;
+/// The tables of [`REQUIRED_TABLES`] the database lacks, in that order.
+fn missing_tables(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
+    let mut exists =
+        conn.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1")?;
+    let mut missing = Vec::new();
+    for table in REQUIRED_TABLES {
+        let count: i64 = exists.query_row([table], |row| row.get(0))?;
+        if count == 0 {
+            missing.push(table);
         }
     }
-    tx.commit()
+    Ok(missing)
+}
+
+/// For unit tests: `shop.db` in a temp dir with the migrations of
+/// `migrations/` up to `version` applied (all of them with `None`).
+#[cfg(test)]
+pub(crate) fn migrated_for_test(version: Option<u64>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let entry = entry.unwrap().path();
+        let name = entry.file_name().unwrap().to_str().unwrap().to_string();
+        let Some(number) = name.get(..4).and_then(|n| n.parse::<u64>().ok()) else {
+            continue;
+        };
+        if version.is_none_or(|version| number <= version) {
+            std::fs::copy(&entry, migrations.join(&name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}", path.display());
+    daytwo_migrate::up(&url, &migrations, None).expect("the shop's migrations apply");
+    (dir, path)
 }
 
 #[cfg(test)]
@@ -140,11 +178,10 @@ mod tests {
     }
 
     #[test]
-    fn open_creates_schema_in_wal_mode_and_seeds_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shop.db");
-        let first = Db::open(&path).unwrap();
-        assert_eq!(count_products(&first), SEED_PRODUCTS.len() as i64);
+    fn opens_a_migrated_database_in_wal_mode_with_the_seeded_catalogue() {
+        let (_dir, path) = migrated_for_test(None);
+        let first = Db::open(&path, Some("dev")).unwrap();
+        assert_eq!(count_products(&first), 4);
         let mode: String = first
             .conn
             .lock()
@@ -152,17 +189,34 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
-
-        // A second replica opening the same file does not seed again.
-        let second = Db::open(&path).unwrap();
-        assert_eq!(count_products(&second), SEED_PRODUCTS.len() as i64);
+        // A second replica opening the same file sees the same catalogue.
+        let second = Db::open(&path, Some("dev")).unwrap();
+        assert_eq!(count_products(&second), 4);
     }
 
     #[test]
-    fn open_names_the_file_when_it_cannot_be_created() {
+    fn a_missing_file_is_not_created_and_the_error_says_how_to_migrate() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing-dir").join("shop.db");
-        let error = Db::open(&path).err().expect("open must fail");
-        assert!(error.to_string().contains("missing-dir"), "{error}");
+        let path = dir.path().join("shop.db");
+        let error = Db::open(&path, Some("qa")).err().expect("open must fail");
+        let message = error.to_string();
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("does not exist"), "{message}");
+        assert!(message.contains("daytwo migrate up --env qa"), "{message}");
+        assert!(!path.exists(), "opening must not create the file");
+    }
+
+    #[test]
+    fn a_database_missing_a_table_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        rusqlite::Connection::open(&path).unwrap();
+        let error = Db::open(&path, None).err().expect("open must fail");
+        let message = error.to_string();
+        assert!(
+            message.contains("has no tables products, orders"),
+            "{message}"
+        );
+        assert!(message.contains("daytwo migrate up --env ENV"), "{message}");
     }
 }

@@ -11,7 +11,9 @@
 //! (`config`); `shop --help` lists them. The web process reads the
 //! `analytics` feature flag over OFREP (`flags`); while it is on, every
 //! request is recorded in memory and never evicted (`analytics`: the
-//! story's leak, on purpose).
+//! story's leak, on purpose), and per-minute counts go to the
+//! `analytics_rollups` table. The schema comes from `migrations/`, which
+//! daytwo applies before the shop starts; the shop creates no table.
 
 mod analytics;
 mod config;
@@ -54,7 +56,10 @@ USAGE:
 
 ENVIRONMENT:
     PORT                     web: port to listen on (required; 0 picks a free one)
-    SHOP_DB                  SQLite file (default: shop-$DAYTWO_ENV.db, or shop.db)
+    SHOP_DB                  SQLite file (default: $DAYTWO_DATA_DIR/shop.db, else
+                             shop-$DAYTWO_ENV.db, else shop.db). It must exist with the
+                             schema of migrations/: `daytwo migrate up --env ENV`
+                             (daytwo up and deploys apply it before starting the shop)
     SHOP_WORKER_INTERVAL_MS  worker: milliseconds between passes (default 5000)
     DAYTWO_ENV, DAYTWO_RELEASE, DAYTWO_REPLICA
                              identity set by daytwo; shown by GET /whoami and in logs
@@ -65,6 +70,8 @@ ENVIRONMENT:
     SHOP_FLAGS_POLL_MS       web: re-fetch flags this often besides SSE events (default 1000)
     SHOP_ANALYTICS_BYTES     web: bytes each recorded request keeps forever (default 16384)
     SHOP_ANALYTICS_LOG_EVERY web: log \"analytics buckets\" every N recorded requests (default 100)
+    SHOP_ANALYTICS_FLUSH_MS  web: add the request counts to analytics_rollups this often
+                             (default 10000, at least 100)
     RUST_LOG                 log filter (default: info)
 
 Logs are JSON lines on stdout. SIGTERM or SIGINT stops gracefully (exit 0).

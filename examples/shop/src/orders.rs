@@ -123,8 +123,8 @@ mod tests {
     use crate::db::Db;
 
     fn open() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let (dir, path) = crate::db::migrated_for_test(None);
+        let db = Db::open(&path, None).unwrap();
         (dir, db)
     }
 
@@ -145,7 +145,8 @@ mod tests {
             .await
             .unwrap()
             .expect("product 1 exists");
-        assert_eq!(order.total_cents, 3 * crate::db::SEED_PRODUCTS[0].1);
+        // Product 1 is the coffee mug at 12.00, seeded by 0001_catalogue.sql.
+        assert_eq!(order.total_cents, 3 * 1200);
         assert_eq!(order.status, STATUS_PENDING);
         assert_eq!(order.replica.as_deref(), Some("dev/web.1"));
         let read = db.call(move |conn| get(conn, order.id)).await.unwrap();

@@ -1,9 +1,9 @@
 //! The web process (`shop` or `shop web`): open the database, bind
-//! `127.0.0.1:$PORT`, start following the feature flags, serve the routes
-//! until a stop signal, then stop accepting, let in-flight requests
-//! finish, and return.
+//! `127.0.0.1:$PORT`, start following the feature flags and flushing the
+//! analytics rollups, serve the routes until a stop signal, then stop
+//! accepting, let in-flight requests finish, flush once more, and return.
 
-use crate::analytics::Analytics;
+use crate::analytics::{self, Analytics};
 use crate::config::WebConfig;
 use crate::db::{Db, DbError};
 use crate::flags::{self, ANALYTICS, BoolFlag};
@@ -26,7 +26,7 @@ pub enum WebError {
 }
 
 pub async fn run(config: WebConfig, signals: StopSignals) -> Result<(), WebError> {
-    let db = Db::open_async(config.db_path.clone()).await?;
+    let db = Db::open_async(config.db_path.clone(), config.identity.env.clone()).await?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -46,11 +46,12 @@ pub async fn run(config: WebConfig, signals: StopSignals) -> Result<(), WebError
     let analytics_flag = BoolFlag::new(ANALYTICS, config.flags.analytics);
     let analytics = Arc::new(Analytics::new(analytics_flag.clone(), config.analytics));
     let flag_refresher = flags::start(&config.flags, &config.identity, vec![analytics_flag]);
+    let flusher = analytics::spawn_flusher(Arc::clone(&analytics), db.clone());
     let app = routes::router(AppState {
-        db,
+        db: db.clone(),
         identity: config.identity,
         port: bound.port(),
-        analytics,
+        analytics: Arc::clone(&analytics),
     });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -59,6 +60,11 @@ pub async fn run(config: WebConfig, signals: StopSignals) -> Result<(), WebError
         .await;
     if let Some(refresher) = flag_refresher {
         refresher.abort();
+    }
+    flusher.abort();
+    // What was counted since the last flush is not lost on a clean stop.
+    if let Err(error) = analytics.flush(&db).await {
+        tracing::warn!(error = %error, "analytics rollups not written");
     }
     served.map_err(WebError::Serve)?;
     tracing::info!("stopped");

@@ -9,7 +9,7 @@ use crate::shutdown::StopSignals;
 use tokio::time::{MissedTickBehavior, interval};
 
 pub async fn run(config: WorkerConfig, signals: StopSignals) -> Result<(), DbError> {
-    let db = Db::open_async(config.db_path.clone()).await?;
+    let db = Db::open_async(config.db_path.clone(), config.identity.env.clone()).await?;
     tracing::info!(
         db = %db.path().display(),
         interval_ms = config.interval.as_millis() as u64,

@@ -1,9 +1,11 @@
 //! `daytwo migrate lint|status|up`: the app's SQL migrations. `lint`
 //! classifies every statement as expand / contract / unknown for rollback
-//! safety; `status` and `up` run against the env's `[migrations] database`.
+//! safety; `status` and `up` run against the env's `[migrations] database`,
+//! where a relative `sqlite://PATH` is in the env's data directory
+//! (`daytwo_daemon::env_database_url`, the rule the daemon applies too).
 
 use crate::cli::SpecArg;
-use crate::context::{load_spec, spec_path};
+use crate::context::{Context, load_spec, spec_path};
 use crate::exit;
 use crate::output::{Cell, Style, print_json, table};
 use clap::{Args, Subcommand};
@@ -59,11 +61,11 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-pub fn run(command: MigrateCommand) -> Result<u8> {
+pub fn run(context: &Context, command: MigrateCommand) -> Result<u8> {
     match command {
         MigrateCommand::Lint(args) => lint(args),
-        MigrateCommand::Status(args) => status(args),
-        MigrateCommand::Up(args) => up(args),
+        MigrateCommand::Status(args) => status(context, args),
+        MigrateCommand::Up(args) => up(context, args),
     }
 }
 
@@ -101,7 +103,8 @@ fn lint(args: LintArgs) -> Result<u8> {
     if args.json {
         print_json(&report);
     } else {
-        anstream::print!("{report}");
+        // The report's summary line has no newline of its own.
+        anstream::println!("{}", report.to_string().trim_end());
     }
     Ok(if report.passes() {
         exit::SUCCESS
@@ -110,8 +113,10 @@ fn lint(args: LintArgs) -> Result<u8> {
     })
 }
 
-/// The env's migrations directory and database URL from the spec.
-fn target(args: &RunArgs) -> Result<(PathBuf, String)> {
+/// The env's migrations directory and database URL from the spec, the URL
+/// resolved as the daemon resolves it (a relative `sqlite://PATH` is in the
+/// env's data directory `$DAYTWO_HOME/data/<env>/`).
+fn target(context: &Context, args: &RunArgs) -> Result<(PathBuf, String)> {
     let spec = load_spec(&spec_path(&args.spec)?)?;
     let migrations = spec.migrations_for(&args.env).ok_or_else(|| {
         miette!(
@@ -128,28 +133,38 @@ fn target(args: &RunArgs) -> Result<(PathBuf, String)> {
     })?;
     Ok((
         migrations.dir.clone(),
-        resolve_sqlite_path(&database, &spec.dir),
+        daytwo_daemon::env_database_url(&context.home, &args.env, &database),
     ))
 }
 
-/// A relative `sqlite://` path is relative to the spec's directory, like
-/// every path in the spec (not to wherever the command runs).
-fn resolve_sqlite_path(database: &str, spec_dir: &std::path::Path) -> String {
-    match database.strip_prefix("sqlite://") {
-        Some(path) if !path.starts_with('/') && !path.starts_with(':') => {
-            format!("sqlite://{}", spec_dir.join(path).display())
-        }
-        _ => database.to_string(),
+/// The SQLite file of `database`, if it is one.
+fn sqlite_file(database: &str) -> Option<PathBuf> {
+    match daytwo_migrate::DatabaseUrl::parse(database) {
+        Ok(daytwo_migrate::DatabaseUrl::Sqlite(path)) => Some(path),
+        _ => None,
     }
 }
 
-fn status(args: RunArgs) -> Result<u8> {
-    let (dir, database) = target(&args)?;
-    let migrations = daytwo_migrate::status(&database, &dir).map_err(|error| miette!("{error}"))?;
+fn status(context: &Context, args: RunArgs) -> Result<u8> {
+    let (dir, database) = target(context, &args)?;
+    // A SQLite file that does not exist yet has everything pending; opening
+    // it would create it (and the env's data directory), so read the
+    // directory against an empty in-memory database instead.
+    let read_from = match sqlite_file(&database) {
+        Some(path) if !path.exists() => "sqlite::memory:".to_string(),
+        _ => database.clone(),
+    };
+    let migrations =
+        daytwo_migrate::status(&read_from, &dir).map_err(|error| miette!("{error}"))?;
     if args.json {
         print_json(&migrations);
         return Ok(exit::SUCCESS);
     }
+    eprintln!(
+        "env {}: {}",
+        args.env,
+        daytwo_migrate::redact_url(&database)
+    );
     let rows = migrations
         .iter()
         .map(|migration| {
@@ -176,8 +191,12 @@ fn status(args: RunArgs) -> Result<u8> {
     Ok(exit::SUCCESS)
 }
 
-fn up(args: RunArgs) -> Result<u8> {
-    let (dir, database) = target(&args)?;
+fn up(context: &Context, args: RunArgs) -> Result<u8> {
+    let (dir, database) = target(context, &args)?;
+    if sqlite_file(&database).is_some() {
+        daytwo_daemon::create_env_data_dir(&context.home, &args.env)
+            .map_err(|error| miette!("{error}"))?;
+    }
     let applied = daytwo_migrate::up(&database, &dir, None).map_err(|error| miette!("{error}"))?;
     if args.json {
         print_json(&applied);

@@ -2,12 +2,14 @@
 
 mod build;
 mod check;
+mod demo;
 mod deploy;
 mod down;
 mod env;
 mod events;
 mod flags;
 mod history;
+mod incident;
 mod init;
 mod keys;
 mod logs;
@@ -24,7 +26,9 @@ mod why;
 use crate::cli::{Cli, Command, EnvCommand, KeysCommand};
 
 use crate::context::Context;
+pub use demo::DemoArgs;
 pub use flags::FlagsArgs;
+pub use incident::IncidentCommand;
 use miette::Result;
 pub use migrate::MigrateCommand;
 pub use notes::{NotesArgs, NotesFormat};
@@ -53,9 +57,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Rollback(args) => deploy::rollback(&context, args).await,
         Command::History(args) => history::run(&context, args).await,
         Command::Flags(args) => flags::run(&context, args).await,
-        Command::Migrate(command) => migrate::run(command),
+        Command::Migrate(command) => migrate::run(&context, command),
         Command::Proxy => proxy::run(&context).await,
-        Command::Why(args) => why::run(args),
+        Command::Why(args) => why::run(&context, args),
         Command::Notes(args) => notes::run(&context, args),
+        Command::Demo(args) => demo::run(&context, args).await,
+        Command::Incident(command) => incident::run(&context, command),
     }
 }

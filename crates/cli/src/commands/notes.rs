@@ -1,7 +1,8 @@
 //! `daytwo notes RELEASE [--since RELEASE] [--format md|json]`: release
 //! notes generated from the store's manifests (read locally, no daemon) and
 //! the git commits between the two releases, when the spec's repository is
-//! at hand.
+//! at hand, plus the behaviour the daemon measured of both releases in
+//! each env (its stored telemetry; read directly, no daemon needed).
 
 use crate::context::Context;
 use crate::exit;
@@ -52,7 +53,9 @@ pub fn run(context: &Context, args: NotesArgs) -> Result<u8> {
         None => notes::since_default(&manifests, release),
     };
     let commits = commit_log(source_dir(args.spec.as_deref()).as_deref(), release, since);
-    let notes = ReleaseNotes::between(release, since, commits);
+    let measured = daytwo_daemon::measured_behaviour(&context.home, release, since)
+        .map_err(|error| miette!("cannot read the measured behaviour: {error}"))?;
+    let notes = ReleaseNotes::between(release, since, commits).with_measured(measured);
     match args.format {
         NotesFormat::Json => print_json(&notes),
         NotesFormat::Md => anstream::print!("{}", notes.to_markdown()),

@@ -1,6 +1,7 @@
-//! `daytwo up`: run the working tree as an env's current release. Without
-//! `--detach` it streams the env's logs until Ctrl-C, which stops the env
-//! (as `foreman start` does).
+//! `daytwo up`: run the working tree as an env's current release, after
+//! the daemon applied the env's pending migrations (when its `[migrations]`
+//! has a `database`). Without `--detach` it streams the env's logs until
+//! Ctrl-C, which stops the env (as `foreman start` does).
 
 use crate::cli::UpArgs;
 use crate::commands::{down, logs, ps};
@@ -22,12 +23,23 @@ pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
     let env_name = env.env.clone();
     let listen = env.listen;
     let replica_count: u32 = env.processes.values().map(|p| p.replicas).sum();
+    // The daemon applies the env's pending migrations before it starts
+    // anything (like a deploy's migrate step).
+    let migrations = spec
+        .migrations_for(&env_name)
+        .filter(|migrations| migrations.database.is_some())
+        .cloned();
     let client = context.daemon().await?;
 
     let quiet = args.json;
+    let migrating = if migrations.is_some() {
+        "applying pending migrations, then "
+    } else {
+        ""
+    };
     let progress = Progress::step(
         format!(
-            "starting {env_name} of {} ({replica_count} replicas)",
+            "{migrating}starting {env_name} of {} ({replica_count} replicas)",
             env.app
         ),
         quiet,
@@ -36,6 +48,7 @@ pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
     let request = UpRequest {
         spec: env,
         release: WORKING_TREE_RELEASE.to_string(),
+        migrations,
     };
     let started = match client.up(&request).await {
         Ok(started) => started,
@@ -44,8 +57,14 @@ pub async fn run(context: &Context, args: UpArgs) -> Result<u8> {
             return Err(api_error(error));
         }
     };
+    let applied = if started.migrations.is_empty() {
+        String::new()
+    } else {
+        let files: Vec<&str> = started.migrations.iter().map(|m| m.file.as_str()).collect();
+        format!("; applied {}", files.join(", "))
+    };
     progress.finish(format!(
-        "started {env_name}: {} replica(s)",
+        "started {env_name}: {} replica(s){applied}",
         started.replicas.len()
     ));
 

@@ -4,6 +4,7 @@
 mod app;
 mod deploys;
 mod flags;
+mod incident;
 mod lifecycle;
 mod migrate;
 mod notes;

@@ -43,7 +43,7 @@ use daytwo_engine::Engine;
 use daytwo_rollout::{
     DeployPlan, FailureReason, Strategy, TokioClock, run_deploy, run_warm_rollback,
 };
-use daytwo_spec::EnvSpec;
+use daytwo_spec::{EnvSpec, RolloutStrategy};
 use daytwo_store::{DeploymentEnd, ReleaseRecord};
 use progress::reporter;
 use std::path::PathBuf;
@@ -83,6 +83,10 @@ pub(crate) struct Deployer {
     pub(crate) warm_window: Duration,
     /// Each env's OFREP server; a deploy serves the new release's flags.
     pub(crate) flags: crate::flag_servers::FlagServers,
+    /// The canary analysis reads its samples from here.
+    pub(crate) telemetry: crate::telemetry::Telemetry,
+    /// Webhook alerts (a canary rolled back by a guard, the watch firing).
+    pub(crate) alerts: crate::alerts::AlertSender,
 }
 
 /// One deploy, ready to run: checked, recorded, the env locked.
@@ -199,10 +203,41 @@ impl Deployer {
             env,
             DeployKind::Rollback,
             release,
-            Strategy::default(),
+            // Back to a release that ran before: no canary; a warm rollback
+            // switches blue-green (prepare).
+            Some(RolloutStrategy::Rolling),
             user,
             true,
             note,
+        )
+        .await
+    }
+
+    /// A rollback the daemon starts itself (the steady-state watch's
+    /// remediation): to the previous release, as `daytwo rollback --env ENV`
+    /// does, with `reason` leading history's message.
+    pub(crate) async fn rollback_because(
+        &self,
+        env: &str,
+        user: &str,
+        reason: String,
+    ) -> Result<ProgressStream, ApiError> {
+        let record = self.env_record(env).await?.ok_or_else(|| {
+            ApiError::env_not_found(env, &[]).with_hint("deploy a release to it first")
+        })?;
+        let release = self.previous_release(&record).await?;
+        let note = match self.check_rollback(env, &release, false).await? {
+            Some(note) => format!("{reason}; {note}"),
+            None => reason,
+        };
+        self.start(
+            env,
+            DeployKind::Rollback,
+            release,
+            Some(RolloutStrategy::Rolling),
+            user,
+            true,
+            Some(note),
         )
         .await
     }
@@ -214,7 +249,7 @@ impl Deployer {
         env: &str,
         kind: DeployKind,
         release: ReleaseRecord,
-        strategy: Strategy,
+        strategy: Option<RolloutStrategy>,
         user: &str,
         allow_warm: bool,
         note: Option<String>,
@@ -282,6 +317,7 @@ impl Deployer {
                     None => message,
                 }),
                 logs: Vec::new(),
+                failed_guard: None,
             };
             self.finish(id, end, guard, &progress).await;
             return;
@@ -352,9 +388,11 @@ impl Deployer {
     }
 }
 
-fn parse_strategy(strategy: Option<&str>) -> Result<Strategy, ApiError> {
-    match strategy {
-        None => Ok(Strategy::default()),
-        Some(text) => text.parse().map_err(ApiError::bad_request),
-    }
+/// `--strategy NAME`, when given; without it the deployed release's
+/// `[rollout] strategy` applies (rolling by default), and a named canary
+/// takes its steps from that `[rollout]` (see `DeployPlan::new`).
+fn parse_strategy(strategy: Option<&str>) -> Result<Option<RolloutStrategy>, ApiError> {
+    strategy
+        .map(|text| text.parse().map_err(ApiError::bad_request))
+        .transpose()
 }

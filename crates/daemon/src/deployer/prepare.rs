@@ -8,7 +8,7 @@ use crate::env_routes::EnvRoute;
 use crate::local_target::{LocalTarget, LocalTargetParts, RunnableRelease};
 use crate::migrate_phase::MigrationPhase;
 use daytwo_rollout::{DeployPlan, ReleaseRef, Rollback, Routing, SmokeCheck, Strategy};
-use daytwo_spec::{EnvSpec, Spec};
+use daytwo_spec::{EnvSpec, RolloutStrategy, Spec};
 use daytwo_store::{DeploymentRecord, RUNNING, ReleaseRecord};
 use std::time::Instant;
 
@@ -19,7 +19,7 @@ impl Deployer {
         env: &str,
         kind: DeployKind,
         release: ReleaseRecord,
-        strategy: Strategy,
+        strategy: Option<RolloutStrategy>,
         user: &str,
         allow_warm: bool,
         guard: DeployLockGuard,
@@ -58,7 +58,7 @@ impl Deployer {
                 spec.env_names().join(", ")
             ))
         })?;
-        let migrate = MigrationPhase::of(&spec, env, &release.digest);
+        let migrate = MigrationPhase::of(&spec, env, &release.digest, &self.home);
         // The new release's flags (run-time values kept) are served from here on.
         self.flags.serve(&mut to_spec).await?;
         let to = ReleaseRef::new(release.version.clone(), release.digest.clone());
@@ -131,6 +131,7 @@ impl Deployer {
             message: None,
             logs: Vec::new(),
             plan_json: Some(plan_json),
+            failed_guard: None,
         };
         let id = self
             .store
@@ -146,6 +147,7 @@ impl Deployer {
             releases,
             routing,
             has_listener: EnvRoute::of(&current_spec).is_some() || EnvRoute::of(&to_spec).is_some(),
+            telemetry: self.telemetry.clone(),
         });
         Ok(PreparedDeploy {
             env: env.to_string(),

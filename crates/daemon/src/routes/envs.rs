@@ -1,10 +1,13 @@
 //! `POST /v1/envs/{env}/up` and `POST /v1/envs/{env}/down`.
 //!
-//! `up` first gives the env its listener in the proxy (so an address that
-//! cannot be bound fails before anything starts), records the env (spec and
-//! release) in the store *before* the engine spawns anything, and waits for
-//! the replicas' statuses to be stored before it answers: a daemon killed at
-//! any point re-adopts what it started.
+//! `up` first applies the env's pending migrations when the request carries
+//! a `[migrations] database` (like a deploy's `migrate` step: a failure
+//! fails `up` with the migration's error and nothing starts), then gives
+//! the env its listener in the proxy (so an address that cannot be bound
+//! fails before anything starts), records the env (spec and release) in the
+//! store *before* the engine spawns anything, and waits for the replicas'
+//! statuses to be stored before it answers: a daemon killed at any point
+//! re-adopts what it started.
 //!
 //! `down` drains before it stops (docs/architecture.md, "Drain sequence"):
 //! the env's upstreams become unroutable in the proxy, in-flight requests
@@ -14,12 +17,14 @@
 use super::AppState;
 use crate::api_error::ApiError;
 use crate::env_routes::EnvRoute;
+use crate::migrate_phase::{self, MigrationPhase};
 use crate::replica_info::replica_infos;
 use crate::route_sync::DrainTarget;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use daytwo_api::{EnvReplicas, UpRequest};
+use axum::http::StatusCode;
+use daytwo_api::{AppliedMigration, EnvReplicas, UpRequest};
 use daytwo_proxy::ProxyClient;
 use daytwo_store::{EnvRecord, NewEvent};
 
@@ -28,13 +33,25 @@ pub(super) async fn up(
     Path(env): Path<String>,
     request: Result<Json<UpRequest>, JsonRejection>,
 ) -> Result<Json<EnvReplicas>, ApiError> {
-    let Json(UpRequest { mut spec, release }) = request?;
+    let Json(UpRequest {
+        mut spec,
+        release,
+        migrations,
+    }) = request?;
     if spec.env != env {
         return Err(ApiError::bad_request(format!(
             "the request is for env `{env}` but its spec is env `{}`",
             spec.env
         )));
     }
+    // Before anything starts: a failed migration leaves the env as it was.
+    let phase = migrations
+        .as_ref()
+        .and_then(|migrations| MigrationPhase::for_up(migrations, &env, &state.home));
+    let applied = match &phase {
+        Some(phase) => migrate(&state, &env, phase).await?,
+        None => Vec::new(),
+    };
     // Flags are served before replicas start: they get the URL and values.
     state.flags.serve(&mut spec).await?;
     let spec_json = serde_json::to_string(&spec)
@@ -111,7 +128,59 @@ pub(super) async fn up(
     Ok(Json(EnvReplicas {
         env,
         replicas: replica_infos(replicas),
+        migrations: applied,
     }))
+}
+
+/// Applies `env`'s pending migrations for `up`, recording `env.migrated`
+/// (something applied) or `env.up_failed`.
+async fn migrate(
+    state: &AppState,
+    env: &str,
+    phase: &MigrationPhase,
+) -> Result<Vec<AppliedMigration>, ApiError> {
+    match phase.apply().await {
+        Ok(applied) => {
+            if !applied.is_empty() {
+                record_event(
+                    state,
+                    env,
+                    "env.migrated",
+                    format!(
+                        "env {env}: applied {} to {}",
+                        migrate_phase::files(&applied),
+                        phase.target()
+                    ),
+                )
+                .await;
+            }
+            Ok(applied
+                .into_iter()
+                .map(|applied| AppliedMigration {
+                    file: applied.file,
+                    duration_ms: applied.duration_ms,
+                })
+                .collect())
+        }
+        Err(error) => {
+            record_event(
+                state,
+                env,
+                "env.up_failed",
+                format!("env {env} failed to start: {error}"),
+            )
+            .await;
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "migration_failed",
+                format!("env `{env}` was not started: {error}"),
+            )
+            .with_hint(format!(
+                "fix the migration (or the database), then run `daytwo up` again; \
+                 `daytwo migrate status --env {env}` shows what is applied"
+            )))
+        }
+    }
 }
 
 pub(super) async fn down(
@@ -160,6 +229,7 @@ pub(super) async fn down(
     Ok(Json(EnvReplicas {
         env,
         replicas: replica_infos(stopped),
+        migrations: Vec::new(),
     }))
 }
 

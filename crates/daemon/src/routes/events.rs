@@ -33,6 +33,7 @@ pub(super) async fn events(
             .map(|record| Event {
                 id: record.id,
                 ts: record.ts.to_string(),
+                time: record.ts.to_string(),
                 env: record.env,
                 replica: record.replica.map(|key| key.to_string()),
                 kind: record.kind,

@@ -7,11 +7,9 @@ use crate::api_error::ApiError;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use daytwo_api::{FlagChangeInfo, FlagInfo, SetFlagRequest};
-use daytwo_flags::FlagsError;
 use daytwo_spec::EnvFlag;
-use daytwo_store::{FlagChangeRecord, NewEvent, NewFlagChange};
+use daytwo_store::FlagChangeRecord;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -77,77 +75,11 @@ pub(super) async fn set(
     request: Result<Json<SetFlagRequest>, JsonRejection>,
 ) -> Result<Json<FlagInfo>, ApiError> {
     let Json(request) = request?;
-    let Some(handle) = state.flags.handle(&env).await else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "flags_not_served",
-            format!("env `{env}` serves no flags"),
-        )
-        .with_hint(
-            "bring the env up (`daytwo up --env ENV`) with [flags.NAME] declared in its spec",
-        ));
-    };
-    if request.reason.trim().is_empty() {
-        return Err(ApiError::bad_request("a flag change needs a reason")
-            .with_hint("say why, e.g. --reason \"analytics overloads the db\""));
-    }
-    // The new snapshot is published (served) when `set_value` returns.
-    let change = handle
-        .set_value(&name, request.value.clone())
-        .map_err(|error| match error {
-            FlagsError::UnknownFlag { .. } => {
-                let declared: Vec<String> = handle.snapshot().flags.keys().cloned().collect();
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "flag_not_found",
-                    format!("env `{env}` has no flag `{name}`"),
-                )
-                .with_hint(format!("declared flags: {}", declared.join(", ")))
-            }
-            other => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_flag_value",
-                other.to_string(),
-            ),
-        })?;
-    let record = NewFlagChange {
-        env: env.clone(),
-        flag: name.clone(),
-        old_json: change.old.value.to_string(),
-        new_json: change.new.value.to_string(),
-        user: request.user.clone(),
-        reason: request.reason.clone(),
-        at: jiff::Timestamp::now(),
-    };
-    let id = state
-        .store
-        .call(move |store| store.append_flag_change(&record))
+    let (flag, last) = state
+        .flags
+        .set_at_run_time(&env, &name, request.value, &request.user, &request.reason)
         .await?;
-    let event = NewEvent {
-        env: Some(env.clone()),
-        ..NewEvent::new(
-            "flag.set",
-            format!(
-                "flag {name} in env {env}: {} → {} by {} ({})",
-                change.old.value, change.new.value, request.user, request.reason
-            ),
-        )
-    };
-    state
-        .store
-        .call(move |store| store.append_event(event))
-        .await?;
-    let last = FlagChangeRecord {
-        id,
-        env: env.clone(),
-        flag: name,
-        old_json: change.old.value.to_string(),
-        new_json: change.new.value.to_string(),
-        user: request.user,
-        reason: request.reason,
-        at: jiff::Timestamp::now(),
-    };
-    Ok(Json(flag_info(&env, &change.new, Some(&last))))
+    Ok(Json(flag_info(&env, &flag, Some(&last))))
 }
 
 pub(super) async fn history(

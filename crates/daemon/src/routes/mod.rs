@@ -6,6 +6,7 @@ mod envs;
 mod events;
 mod flags;
 mod logs;
+mod metrics;
 mod releases;
 mod status;
 
@@ -38,6 +39,10 @@ pub(crate) struct AppState {
     pub(crate) flags: FlagServers,
     /// Cancelled by `POST /v1/shutdown`, or by the daemon's owner.
     pub(crate) shutdown: CancellationToken,
+    /// Samples of every env; read by `GET /metrics`.
+    pub(crate) telemetry: crate::telemetry::Telemetry,
+    /// Where the metrics TCP listener serves, when it runs.
+    pub(crate) metrics_url: Option<String>,
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -56,6 +61,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/releases", get(releases::list).post(releases::import))
         .route("/v1/logs", get(logs::logs))
         .route("/v1/events", get(events::events))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/shutdown", post(shutdown))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

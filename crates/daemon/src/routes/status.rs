@@ -66,6 +66,7 @@ pub(super) async fn status(State(state): State<AppState>) -> Result<Json<Status>
             home: state.home.display().to_string(),
             started_at: state.started_at.to_string(),
             memory_enforcement: state.engine.memory_enforcement(),
+            metrics_url: state.metrics_url.clone(),
         },
         envs,
     }))

@@ -82,6 +82,7 @@ async fn up_for_another_env_than_its_spec_is_refused() {
     let request = daytwo_api::UpRequest {
         spec,
         release: "working-tree".to_string(),
+        migrations: None,
     };
     let body = serde_json::to_string(&request).unwrap();
     let (status, body) = raw_request(&home.socket(), "POST", "/v1/envs/dev/up", &body).await;

@@ -83,6 +83,12 @@ impl AppSource {
         self.build_spec(version, command, smoke, "", "")
     }
 
+    /// Like [`Self::build`], with `section` (e.g. a `[rollout]` table)
+    /// added to the spec.
+    pub fn build_with_section(&self, version: &str, command: &str, section: &str) -> PathBuf {
+        self.build_spec(version, command, SMOKE_OK, "", section)
+    }
+
     /// The SQLite database the migrations of [`Self::build_with_migrations`]
     /// target.
     pub fn database(&self) -> PathBuf {

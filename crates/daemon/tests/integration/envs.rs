@@ -11,6 +11,7 @@ fn up_request(spec: daytwo_spec::EnvSpec) -> UpRequest {
     UpRequest {
         spec,
         release: "working-tree".to_string(),
+        migrations: None,
     }
 }
 

@@ -58,6 +58,7 @@ async fn a_flag_set_at_run_time_is_served_recorded_and_survives_a_restart() {
         .up(&UpRequest {
             spec,
             release: "working-tree".into(),
+            migrations: None,
         })
         .await
         .unwrap();

@@ -75,6 +75,7 @@ pub fn web_up(home: &TestHome, listen: SocketAddr, replicas: u32) -> UpRequest {
     UpRequest {
         spec,
         release: "working-tree".to_string(),
+        migrations: None,
     }
 }
 

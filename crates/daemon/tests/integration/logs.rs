@@ -31,6 +31,7 @@ async fn logs_return_the_captured_lines_of_each_replica() {
         .up(&UpRequest {
             spec,
             release: "working-tree".to_string(),
+            migrations: None,
         })
         .await
         .unwrap();
@@ -109,6 +110,7 @@ async fn follow_streams_lines_as_they_are_written() {
         .up(&UpRequest {
             spec,
             release: "working-tree".to_string(),
+            migrations: None,
         })
         .await
         .unwrap();
@@ -153,6 +155,7 @@ async fn a_following_client_does_not_keep_the_daemon_from_stopping() {
         .up(&UpRequest {
             spec,
             release: "working-tree".to_string(),
+            migrations: None,
         })
         .await
         .unwrap();

@@ -1,13 +1,16 @@
 //! Migrations as a deploy phase, end to end: real bundles whose manifests
 //! carry linted migrations, a real child daemon applying them to a SQLite
-//! file in the test's temp dir, python replicas reading that database.
+//! file in the test's temp dir, python replicas reading that database. And
+//! `up` applying an env's pending migrations, into its data directory,
+//! before it starts anything.
 
 use crate::deploy_fixture::{
     AppSource, SERVING, SMOKE_OK, deploy, deploy_request, finish, import, serving, trust,
 };
 use crate::http_app::get;
-use crate::support::{ChildDaemon, TestHome};
-use daytwo_api::{ApiErrorBody, ClientError, DeployProgress, RollbackRequest};
+use crate::support::{ChildDaemon, InProcessDaemon, TestHome, env_spec, process, unique_sleep};
+use daytwo_api::{ApiErrorBody, ClientError, DeployProgress, RollbackRequest, UpRequest};
+use daytwo_spec::MigrationsSpec;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
@@ -252,4 +255,86 @@ async fn a_failing_migration_aborts_the_deploy_and_the_old_release_keeps_serving
         )
         .unwrap();
     assert_eq!(note_column, 0);
+}
+
+/// An `up` of env `test` (one sleeping replica) whose `[migrations]` are
+/// `files` against the relative `sqlite://app.db`.
+fn up_with_migrations(home: &TestHome, files: &[(&str, &str)]) -> UpRequest {
+    let dir = home.path().join("app-migrations");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, sql) in files {
+        std::fs::write(dir.join(name), sql).unwrap();
+    }
+    let sleep = unique_sleep();
+    UpRequest {
+        spec: env_spec(
+            "test",
+            home.path(),
+            vec![process("web", &format!("exec sleep {sleep}"), 1)],
+        ),
+        release: "working-tree".to_string(),
+        migrations: Some(MigrationsSpec {
+            dir,
+            database: Some("sqlite://app.db".to_string()),
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_applies_pending_migrations_into_the_env_data_dir_and_a_failure_starts_nothing() {
+    let home = TestHome::new();
+    let _daemon = InProcessDaemon::start(&home).await;
+    let client = home.client();
+    let database = home.path().join("data/test/app.db");
+
+    let broken = (
+        "0002_broken.sql",
+        "INSERT INTO no_such_table (x) VALUES (1);",
+    );
+    let refused = api_error(
+        client
+            .up(&up_with_migrations(&home, &[CREATE_ITEMS, broken]))
+            .await
+            .expect_err("a failing migration fails up"),
+    );
+    assert_eq!(refused.code, "migration_failed");
+    assert!(
+        refused.message.contains("0002_broken.sql") && refused.message.contains("no_such_table"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        client.ps(Some("test")).await.unwrap().is_empty(),
+        "nothing started"
+    );
+    assert!(client.status().await.unwrap().envs.is_empty());
+
+    let started = client
+        .up(&up_with_migrations(&home, &[CREATE_ITEMS, ADD_COLOR]))
+        .await
+        .unwrap();
+    let files: Vec<&str> = started.migrations.iter().map(|m| m.file.as_str()).collect();
+    assert_eq!(
+        files,
+        ["0002_color.sql"],
+        "0001 was applied by the failed up"
+    );
+    assert_eq!(started.replicas.len(), 1);
+    let db = rusqlite::Connection::open(&database).unwrap();
+    let names: String = db
+        .query_row("SELECT group_concat(name) FROM items", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        names, "apple,pear",
+        "the relative path is in the env's data dir"
+    );
+    let digests: Option<String> = db
+        .query_row(
+            "SELECT max(release_digest) FROM daytwo_schema_history",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(digests, None, "the working tree has no release digest");
 }

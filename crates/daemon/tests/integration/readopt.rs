@@ -19,6 +19,7 @@ fn up_request(env: &str, home: &TestHome, sleep: &str, replicas: u32) -> UpReque
             vec![process("web", &format!("exec sleep {sleep}"), replicas)],
         ),
         release: "working-tree".to_string(),
+        migrations: None,
     }
 }
 

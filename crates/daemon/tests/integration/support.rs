@@ -236,6 +236,8 @@ pub fn env_spec(env: &str, dir: &Path, processes: Vec<ProcessSpec>) -> EnvSpec {
             .map(|process| (process.name.clone(), process))
             .collect(),
         flags: Default::default(),
+        rollout: Default::default(),
+        alerts: Default::default(),
     }
 }
 

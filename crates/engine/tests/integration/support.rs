@@ -262,6 +262,8 @@ pub fn env_spec(dir: &Path, processes: Vec<ProcessSpec>) -> EnvSpec {
             .map(|process| (process.name.clone(), process))
             .collect(),
         flags: Default::default(),
+        rollout: Default::default(),
+        alerts: Default::default(),
     }
 }
 

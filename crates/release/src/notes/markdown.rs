@@ -146,10 +146,23 @@ pub(super) fn render(notes: &ReleaseNotes) -> String {
     }
 
     let _ = writeln!(out, "\n## Measured behaviour\n");
-    let _ = writeln!(
-        out,
-        "Not measured yet (RSS growth, CPU, p99 latency, error rate vs {target})."
-    );
+    if notes.measured.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not measured yet (RSS growth, CPU, p99 latency, error rate vs {target})."
+        );
+    }
+    for (index, env) in notes.measured.iter().enumerate() {
+        if index > 0 {
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "### {}\n", env.env);
+        let _ = writeln!(
+            out,
+            "{}",
+            super::measured::table(env, &release.version, target)
+        );
+    }
     out
 }
 

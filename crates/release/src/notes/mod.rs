@@ -7,18 +7,21 @@
 //!   + git log old..new ─> ReleaseNotes::between ─> to_markdown() | serde JSON
 //! ```
 //!
-//! Measured behaviour (RSS growth, CPU, p99, error rate) has its place in
-//! the notes but no samples exist yet: it is always "not measured yet".
+//! Measured behaviour (RSS growth, CPU, p99, error rate, per env, next to
+//! the predecessor) comes from the daemon's stored telemetry periods, which
+//! the caller reads and passes in ([`ReleaseNotes::with_measured`]).
 
 mod commits;
 mod error;
 mod flags;
 mod markdown;
+mod measured;
 mod resolve;
 
 pub use commits::{Commit, CommitLog, commits_between};
 pub use error::NotesError;
 pub use flags::{FlagChange, FlagNote};
+pub use measured::{Behaviour, MeasuredEnv, Period};
 pub use resolve::{load_manifests, resolve, since_default};
 
 use crate::manifest::Manifest;
@@ -105,9 +108,10 @@ pub struct ReleaseNotes {
     pub rollback_safe: bool,
     /// Per env declared in either release: the effective keys that changed.
     pub spec_changes: BTreeMap<String, Vec<SpecChange>>,
-    /// RSS growth, CPU, p99 latency and error rate vs the predecessor;
-    /// `None` until samples exist ("not measured yet").
-    pub measured: Option<serde_json::Value>,
+    /// Per env where the release ran: RSS growth, CPU, p99 latency and
+    /// error rate next to the predecessor's in the same env. Empty until
+    /// samples exist ("not measured yet"); see [`ReleaseNotes::with_measured`].
+    pub measured: Vec<MeasuredEnv>,
 }
 
 impl ReleaseNotes {
@@ -146,8 +150,14 @@ impl ReleaseNotes {
             migrations,
             rollback_safe,
             spec_changes: spec_changes(new, old),
-            measured: None,
+            measured: Vec::new(),
         }
+    }
+
+    /// Adds the measured behaviour (envs without periods are left out).
+    pub fn with_measured(mut self, measured: Vec<MeasuredEnv>) -> Self {
+        self.measured = measured;
+        self
     }
 
     /// Markdown for a chat or a changelog.

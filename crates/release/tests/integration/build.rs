@@ -78,6 +78,8 @@ fn bundle_headers_are_canonical_and_entries_sorted() {
         vec![
             ("manifest.json".to_string(), 0o644),
             ("signature.json".to_string(), 0o644),
+            ("files/.daytwo".to_string(), 0o755),
+            ("files/.daytwo/why-index.json".to_string(), 0o644),
             ("files/app.py".to_string(), 0o644),
             ("files/bin".to_string(), 0o755),
             ("files/bin/run".to_string(), 0o755),
@@ -114,7 +116,8 @@ fn the_manifest_records_app_version_files_and_a_portable_spec() {
     assert_eq!(css.size, 7);
     assert_eq!(css.sha256.as_ref().unwrap().len(), 64);
     let json = serde_json::to_value(manifest).unwrap();
-    assert_eq!(json["entries"][1]["mode"], "0755");
+    assert_eq!(json["entries"][3]["path"], "bin");
+    assert_eq!(json["entries"][3]["mode"], "0755");
     assert!(json["created"].as_str().unwrap().ends_with('Z'), "RFC 3339");
 
     let rebased = manifest.spec_in(std::path::Path::new("/srv/releases/abc/app"));

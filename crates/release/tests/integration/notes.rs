@@ -150,7 +150,7 @@ fn notes_list_commits_flags_migrations_and_spec_changes() {
         .expect("the command change is listed");
     assert_eq!(command.old.as_deref(), Some("python3 app.py"));
     assert_eq!(command.new.as_deref(), Some("python3 app.py --workers 2"));
-    assert!(notes.measured.is_none());
+    assert!(notes.measured.is_empty());
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn json_has_the_documented_fields() {
     assert_eq!(json["migrations"][0]["class"], "expand");
     assert_eq!(json["rollback_safe"], true);
     assert!(json["spec_changes"]["dev"].is_array());
-    assert!(json["measured"].is_null());
+    assert_eq!(json["measured"], serde_json::json!([]));
 }
 
 #[test]

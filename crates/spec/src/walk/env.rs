@@ -41,6 +41,12 @@ impl Walker<'_> {
         if let Some((key, value)) = table.get_key_value("migrations") {
             env.migrations = self.migrations(key.span(), value, &join(&field, "migrations"));
         }
+        if let Some(rollout) = table.get("rollout") {
+            env.rollout = self.rollout_section(rollout, &join(&field, "rollout"));
+        }
+        if let Some(alerts) = table.get("alerts") {
+            env.alerts = self.alerts(alerts, &join(&field, "alerts"));
+        }
         if let Some(processes) = table.get("process") {
             let process_field = join(&field, "process");
             if let Some(processes) = self.table(processes, &process_field) {

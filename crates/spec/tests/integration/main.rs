@@ -12,5 +12,6 @@ mod migrations;
 mod overlay;
 mod procfile;
 mod reference;
+mod rollout;
 mod starter;
 mod warnings;

@@ -2,7 +2,7 @@
 //! sharing one file between replicas, graceful stops on signals.
 
 use crate::http::{get, post_json};
-use crate::shop::{Shop, Workdir, run_to_exit};
+use crate::shop::{Shop, Workdir, migrate, run_to_exit};
 use nix::sys::signal::Signal;
 use serde_json::json;
 use std::net::{TcpListener, TcpStream};
@@ -50,7 +50,8 @@ fn unknown_subcommand_is_a_usage_error() {
 
 #[test]
 fn default_database_is_named_after_the_env() {
-    let workdir = Workdir::new();
+    let workdir = Workdir::unmigrated();
+    migrate(&workdir.path().join("shop-qa.db"));
     let mut command = workdir.command(&[]);
     command.env_remove("SHOP_DB").env("DAYTWO_ENV", "qa");
     let shop = Shop::web(command);
@@ -73,7 +74,7 @@ fn replicas_share_orders_through_one_database_file() {
     let read = get(two.addr(), &format!("/orders/{}", order["id"]));
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), order);
-    // Two replicas opening the file do not seed the catalogue twice.
+    // Both replicas read the one catalogue the migrations seeded.
     assert_eq!(
         get(one.addr(), "/products").json(),
         get(two.addr(), "/products").json()

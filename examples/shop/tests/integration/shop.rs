@@ -1,6 +1,8 @@
 //! Starting the real `shop` binary: a clean environment, a temp directory
-//! for its database, stdout collected line by line (the JSON logs), and a
-//! Drop guard that kills the process by PID if a test did not stop it.
+//! for its database (with the shop's migrations applied by the real
+//! runner, `daytwo_migrate`), stdout collected line by line (the JSON
+//! logs), and a Drop guard that kills the process by PID if a test did not
+//! stop it.
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -16,13 +18,38 @@ use std::time::{Duration, Instant};
 /// How long a test waits for a log line or an exit before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// The shop's migrations (its whole schema).
+pub const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+
+/// Applies the migrations in `dir` to the SQLite file `db`, as `daytwo
+/// migrate up` (and `daytwo up`, and a deploy) does.
+pub fn migrate_with(db: &Path, dir: &Path) {
+    let url = format!("sqlite://{}", db.display());
+    daytwo_migrate::up(&url, dir, None)
+        .unwrap_or_else(|error| panic!("migrations of {} fail: {error}", dir.display()));
+}
+
+/// Applies the shop's migrations to the SQLite file `db`.
+pub fn migrate(db: &Path) {
+    migrate_with(db, Path::new(MIGRATIONS));
+}
+
 /// A temp directory to run shops in; holds their database files.
 pub struct Workdir {
     dir: tempfile::TempDir,
 }
 
 impl Workdir {
+    /// A directory whose [`Workdir::db`] has the shop's schema (the
+    /// migrations applied, as daytwo does before starting the shop).
     pub fn new() -> Self {
+        let workdir = Self::unmigrated();
+        migrate(&workdir.db());
+        workdir
+    }
+
+    /// A directory without any database file.
+    pub fn unmigrated() -> Self {
         Self {
             dir: tempfile::tempdir().expect("create temp dir"),
         }

@@ -39,7 +39,31 @@ fn spec_runs_two_web_replicas_in_dev_and_a_worker() {
     assert_eq!(web["http"].as_bool(), Some(true));
     assert_eq!(web["health"]["path"].as_str(), Some("/healthz"));
     let worker = spec["process"]["worker"]["command"].as_str().unwrap();
-    assert!(worker.ends_with(" worker"), "{worker}");
+    assert!(
+        worker.contains("exec bin/shop worker") && worker.contains("/target/debug/shop} worker"),
+        "{worker}"
+    );
+}
+
+#[test]
+fn spec_keeps_the_schema_in_migrations_in_the_env_data_dir_and_builds_the_binary() {
+    let spec = spec();
+    assert_eq!(spec["migrations"]["dir"].as_str(), Some("migrations"));
+    assert_eq!(
+        spec["migrations"]["database"].as_str(),
+        Some("sqlite://shop.db"),
+        "relative: $DAYTWO_DATA_DIR/shop.db, where the shop opens it"
+    );
+    let artifacts = spec["build"]["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts, &[toml::Value::from("bin/shop")]);
+    let build = spec["build"]["command"].as_str().unwrap();
+    assert!(build.starts_with("cargo build -p shop"), "{build}");
+    // A release runs the packed binary; the working tree the cargo build.
+    let web = spec["process"]["web"]["command"].as_str().unwrap();
+    assert!(
+        web.contains("\"$DAYTWO_RELEASE\" = working-tree") && web.contains("exec bin/shop;"),
+        "{web}"
+    );
 }
 
 #[test]

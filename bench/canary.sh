@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Many canaries in a row with real processes (the daemon, its proxy, python
+# replicas) under steady loopback traffic: 20 healthy releases and 5 that
+# leak memory per request. Prints each canary's outcome and, in total, the
+# time to detect a leak (first canary step routed → failing look), the time
+# to roll it back (failing look → candidate's weight back to 0), the
+# false-rollback count and what the clients saw.
+#
+# Usage: bench/canary.sh            (about 13 minutes; loopback only)
+#        BENCH_HEALTHY=5 BENCH_LEAKING=2 bench/canary.sh
+# Knobs (environment): BENCH_HEALTHY, BENCH_LEAKING, BENCH_STEP (15s),
+# BENCH_LOOK (2s), BENCH_LEAK_BYTES (16384), BENCH_RATE (240).
+# Not part of CI: it drives the ignored test `canary_bench` of the daemon's
+# integration tests, which stops every process it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+exec cargo test -q -p daytwo-daemon --test integration canary_bench::canary_bench \
+  -- --ignored --nocapture --exact
