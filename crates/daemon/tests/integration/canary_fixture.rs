@@ -3,9 +3,8 @@
 //! `[rollout]` canary, steady keep-alive traffic that counts what clients
 //! see per release, and a `promtool check metrics` runner.
 
-use crate::deploy_fixture::key;
+use crate::deploy_fixture::build_bundle;
 use crate::http_app::free_listen;
-use daytwo_release::BuildOptions;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -128,21 +127,7 @@ listen = "{prod}"
             extensions = canary.max_extensions,
             prod = self.prod,
         );
-        std::fs::write(self.dir.path().join("daytwo.toml"), spec).unwrap();
-        std::fs::write(self.dir.path().join("version.txt"), version).unwrap();
-        let loaded = daytwo_spec::load_with(&self.dir.path().join("daytwo.toml"), &|_| None)
-            .expect("the test spec is valid");
-        daytwo_release::build(
-            &loaded.spec,
-            Some(version.to_string()),
-            &BuildOptions {
-                output_dir: self.dir.path().join("out"),
-                signing_key: Some(key()),
-                source_date_epoch: Some(0),
-            },
-        )
-        .expect("build the bundle")
-        .path
+        build_bundle(self.dir.path(), &spec, version)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::support::TestHome;
 use daytwo_api::{Client, DeployProgress, DeployRecord, DeployRequest, ImportRequest, ReleaseInfo};
 use daytwo_release::{BuildOptions, SigningKey};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Answers `/whoami` with `<DAYTWO_RELEASE> <DAYTWO_REPLICA>`, `/healthz`
 /// 200, `/slow` after a second, and `/items` with the names of the `items`
@@ -158,22 +158,28 @@ listen = "{qa}"
             prod = self.prod,
             qa = self.qa,
         );
-        std::fs::write(self.dir.path().join("daytwo.toml"), spec).unwrap();
-        std::fs::write(self.dir.path().join("version.txt"), version).unwrap();
-        let loaded = daytwo_spec::load_with(&self.dir.path().join("daytwo.toml"), &|_| None)
-            .expect("the test spec is valid");
-        let built = daytwo_release::build(
-            &loaded.spec,
-            Some(version.to_string()),
-            &BuildOptions {
-                output_dir: self.dir.path().join("out"),
-                signing_key: Some(key()),
-                source_date_epoch: Some(0),
-            },
-        )
-        .expect("build the bundle");
-        built.path
+        build_bundle(self.dir.path(), &spec, version)
     }
+}
+
+/// Writes `spec` and `version.txt` into `dir` and builds a bundle signed with
+/// the test key into `dir/out`; its path.
+pub fn build_bundle(dir: &Path, spec: &str, version: &str) -> PathBuf {
+    std::fs::write(dir.join("daytwo.toml"), spec).unwrap();
+    std::fs::write(dir.join("version.txt"), version).unwrap();
+    let loaded = daytwo_spec::load_with(&dir.join("daytwo.toml"), &|_| None)
+        .expect("the test spec is valid");
+    daytwo_release::build(
+        &loaded.spec,
+        Some(version.to_string()),
+        &BuildOptions {
+            output_dir: dir.join("out"),
+            signing_key: Some(key()),
+            source_date_epoch: Some(0),
+        },
+    )
+    .expect("build the bundle")
+    .path
 }
 
 /// Trusts the test key for `env` in `home`.

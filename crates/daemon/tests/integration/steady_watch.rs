@@ -9,7 +9,7 @@
 //! canary rolled back by its memory guard.
 
 use crate::canary_fixture::Traffic;
-use crate::deploy_fixture::{deploy, finish, import, key, trust};
+use crate::deploy_fixture::{build_bundle, deploy, finish, import, trust};
 use crate::http_app::free_listen;
 use crate::support::{ChildDaemon, TestHome};
 use axum::Router;
@@ -17,7 +17,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use daytwo_api::{Client, DeployRequest, Event, FlagChangeInfo, Incident, SetFlagRequest};
-use daytwo_release::BuildOptions;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -148,21 +147,7 @@ listen = "{prod}"
             prod = self.prod,
             leaks = u8::from(leaks),
         );
-        std::fs::write(self.dir.path().join("daytwo.toml"), spec).unwrap();
-        std::fs::write(self.dir.path().join("version.txt"), version).unwrap();
-        let loaded = daytwo_spec::load_with(&self.dir.path().join("daytwo.toml"), &|_| None)
-            .expect("the test spec is valid");
-        daytwo_release::build(
-            &loaded.spec,
-            Some(version.to_string()),
-            &BuildOptions {
-                output_dir: self.dir.path().join("out"),
-                signing_key: Some(key()),
-                source_date_epoch: Some(0),
-            },
-        )
-        .expect("build the bundle")
-        .path
+        build_bundle(self.dir.path(), &spec, version)
     }
 }
 
