@@ -1,5 +1,6 @@
-//! `daytwo incident list|show`: incidents and their timelines read from
-//! `state.db` directly (WAL lets it beside a running daemon), so the
+//! `daytwo incident list|show`: incidents and their timelines (the env's
+//! events, framed by the start and end of the deploy the incident belongs
+//! to) read from `state.db` directly (WAL lets it beside a running daemon), so the
 //! morning after works with the daemon stopped.
 
 use crate::daemon::STORE_FILE;
@@ -45,15 +46,61 @@ pub fn incident_timeline(
     let Some((record, events)) = store.incident_timeline(id, TIMELINE_LIMIT)? else {
         return Ok(None);
     };
-    let first = events.first().map_or(record.opened_at, |event| event.ts);
-    let timeline = events
+    // The deploy it happened in opens and closes the timeline.
+    let deployment = match record.deployment_id {
+        Some(id) => store.deployment(id)?,
+        None => None,
+    };
+    let mut entries: Vec<(Timestamp, String, String, Option<String>)> = events
         .into_iter()
-        .map(|event| TimelineEntry {
-            time: event.ts.to_string(),
-            offset_ms: millis_between(first, event.ts),
-            kind: event.kind,
-            message: event.message,
-            replica: event.replica.map(|replica| replica.to_string()),
+        .map(|event| {
+            let replica = event.replica.map(|replica| replica.to_string());
+            (event.ts, event.kind, event.message, replica)
+        })
+        .collect();
+    if let Some(deployment) = &deployment {
+        let from = deployment
+            .from
+            .as_ref()
+            .map_or("nothing".to_string(), |from| from.version.clone());
+        entries.push((
+            deployment.started_at,
+            format!("{}.started", deployment.kind),
+            format!(
+                "{} {from} → {} ({}) by {}",
+                deployment.kind, deployment.to.version, deployment.strategy, deployment.user
+            ),
+            None,
+        ));
+        if let Some(finished) = deployment.finished_at {
+            entries.push((
+                finished,
+                format!("{}.finished", deployment.kind),
+                format!(
+                    "{} of {} ended {}{}",
+                    deployment.kind,
+                    deployment.to.version,
+                    deployment.outcome,
+                    deployment.duration_ms.map_or(String::new(), |ms| format!(
+                        " after {:.1}s",
+                        ms as f64 / 1000.0
+                    ))
+                ),
+                None,
+            ));
+        }
+    }
+    // Stable: events logged in the same millisecond keep their order.
+    entries.sort_by_key(|entry| entry.0);
+    let first = entries.first().map_or(record.opened_at, |entry| entry.0);
+    let timeline = entries
+        .into_iter()
+        .map(|(at, kind, message, replica)| TimelineEntry {
+            time: at.to_string(),
+            offset_ms: millis_between(first, at),
+            kind,
+            message,
+            replica,
         })
         .collect();
     Ok(Some(IncidentTimeline {

@@ -4,7 +4,9 @@
 //! env); the canary end-to-end tests in the daemon make real ones.
 
 use crate::app::home;
-use daytwo_store::{DeployedRelease, NewEvent, NewIncident, Store};
+use daytwo_store::{
+    DeployedRelease, DeploymentEnd, DeploymentRecord, NewEvent, NewIncident, Store,
+};
 use jiff::Timestamp;
 
 fn ts(text: &str) -> Timestamp {
@@ -53,6 +55,43 @@ fn incidents_list_and_show_their_timeline_without_a_daemon() {
     ] {
         store.append_event(event(at, env, kind, message)).unwrap();
     }
+    let deployment = store
+        .start_deployment(&DeploymentRecord {
+            id: 0,
+            env: "prod".into(),
+            kind: "promote".into(),
+            from: Some(DeployedRelease {
+                version: "v1".into(),
+                digest: Some("sha256:11".into()),
+            }),
+            to: DeployedRelease {
+                version: "v2".into(),
+                digest: Some("sha256:22".into()),
+            },
+            strategy: "canary".into(),
+            user: "dana".into(),
+            started_at: ts("2026-11-27T01:59:58Z"),
+            finished_at: None,
+            outcome: "running".into(),
+            duration_ms: None,
+            message: None,
+            logs: Vec::new(),
+            plan_json: None,
+            failed_guard: None,
+        })
+        .unwrap();
+    store
+        .finish_deployment(
+            deployment,
+            &DeploymentEnd {
+                outcome: "rolled_back".into(),
+                finished_at: ts("2026-11-27T02:00:15Z"),
+                message: None,
+                logs: Vec::new(),
+                failed_guard: Some("memory_growth".into()),
+            },
+        )
+        .unwrap();
     let id = store
         .open_incident(&NewIncident {
             env: "prod".into(),
@@ -60,8 +99,8 @@ fn incidents_list_and_show_their_timeline_without_a_daemon() {
                 version: "v2".into(),
                 digest: Some("sha256:22".into()),
             }),
-            deployment_id: None,
-            opened_at: ts("2026-11-27T02:00:00Z"),
+            deployment_id: Some(deployment),
+            opened_at: ts("2026-11-27T02:00:14.5Z"),
             guard: Some("memory_growth".into()),
             summary: "canary v2 rolled back: memory grows".into(),
         })
@@ -78,7 +117,8 @@ fn incidents_list_and_show_their_timeline_without_a_daemon() {
     assert_eq!(list[0]["id"], id);
     assert_eq!(list[0]["guard"], "memory_growth");
     assert_eq!(list[0]["release"]["version"], "v2");
-    assert_eq!(list[0]["duration_ms"], 15_000);
+    assert_eq!(list[0]["duration_ms"], 500);
+    assert_eq!(list[0]["deployment_id"], deployment);
     assert_eq!(list[0]["closed_at"], "2026-11-27T02:00:15Z");
     let other = home
         .run(&["incident", "list", "--env", "qa", "--json"])
@@ -98,10 +138,20 @@ fn incidents_list_and_show_their_timeline_without_a_daemon() {
         .collect();
     assert_eq!(
         kinds,
-        ["canary.step", "canary.guard_failed", "canary.rolled_back"],
-        "only prod's events within the incident: {shown:#}"
+        [
+            "promote.started",
+            "canary.step",
+            "canary.guard_failed",
+            "canary.rolled_back",
+            "promote.finished"
+        ],
+        "the deploy's frame and prod's events within it: {shown:#}"
     );
-    assert_eq!(shown["timeline"][1]["offset_ms"], 14_500);
+    assert_eq!(
+        shown["timeline"][0]["message"],
+        "promote v1 → v2 (canary) by dana"
+    );
+    assert_eq!(shown["timeline"][2]["offset_ms"], 16_500);
     assert_eq!(
         shown["incident"]["summary"],
         "canary v2 rolled back: memory grows"
@@ -110,10 +160,11 @@ fn incidents_list_and_show_their_timeline_without_a_daemon() {
     // Without an id: the newest incident; human output has the offsets.
     let text = home.run(&["incident", "show"]).success().stdout;
     assert!(
-        text.contains("incident 1 · prod · v2 · guard memory_growth · closed after 15.0s"),
+        text.contains("incident 1 · prod · v2 · guard memory_growth · closed after 0.5s"),
         "{text}"
     );
-    assert!(text.contains("+14.5s"), "{text}");
+    assert!(text.contains("+16.5s"), "{text}");
+    assert!(text.contains("promote of v2 ended rolled_back"), "{text}");
     assert!(text.contains("memory_growth: +2.1 MiB/min"), "{text}");
     assert!(!text.contains("later, not part of it"), "{text}");
 
