@@ -17,6 +17,10 @@ export SHOP_BIN=$PWD/target/release/shop
 cleanup() {
   "$bin" down --all >/dev/null 2>&1 || true
   if [[ -f $home/daytwo.pid ]]; then kill "$(cat "$home/daytwo.pid")" 2>/dev/null || true; fi
+  # The proxy outlives the daemon by design: stop it by the pid it wrote.
+  if [[ -f $home/proxy.json ]]; then
+    kill "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$home/proxy.json")" 2>/dev/null || true
+  fi
   rm -rf "$home"
 }
 trap cleanup EXIT
@@ -55,6 +59,16 @@ for r in json.load(sys.stdin):
 shim_rss=$(for s in $shims; do rss_kib "$s"; done | awk '{s+=$1; n++} END {if (n) printf "%.1f MiB avg over %d shims", s/n/1024, n; else print "n/a"}')
 
 echo "replicas supervised: $replicas"
-echo "daemon RSS:          $(python3 -c "print(f'{$rss/1024:.1f}')") MiB (target < 15 MB)"
+# RSS counts every page of the executable this process maps, also the clean
+# ones shared with the proxy and the shims (same binary); PSS shares them out,
+# private is what this process alone holds.
+smaps() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
+pss=$(smaps "$pid" Pss)
+anon=$(smaps "$pid" Anonymous)
+file=$((rss - anon))
+private=$(( $(smaps "$pid" Private_Clean) + $(smaps "$pid" Private_Dirty) ))
+mib() { python3 -c "print(f'{$1/1024:.1f}')"; }
+echo "daemon RSS:          $(mib "$rss") MiB (target < 15 MB): $(mib "$anon") MiB anonymous, $(mib "$file") MiB pages of the executable"
+echo "daemon PSS:          $(mib "$pss") MiB; private (USS) $(mib "$private") MiB"
 echo "daemon CPU:          ${cpu}% of one core over ${window}s (target < 0.5%)"
 echo "shim RSS:            $shim_rss"

@@ -4,9 +4,9 @@
 
 use crate::DemoError;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The `daytwo` executable, a state directory and the spec to use.
 #[derive(Debug, Clone)]
@@ -24,7 +24,6 @@ pub struct CommandOutput {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
-    pub took: Duration,
 }
 
 impl CommandOutput {
@@ -44,11 +43,9 @@ impl CommandOutput {
 }
 
 impl DaytwoCli {
-    /// Runs `daytwo ARGS` (with `--home`), at most `limit`.
-    pub async fn run(&self, args: &[&str], limit: Duration) -> Result<CommandOutput, DemoError> {
-        let started = Instant::now();
-        let mut command = tokio::process::Command::new(&self.exe);
-        command
+    /// `daytwo --home HOME ARGS` with piped output, killed when dropped.
+    fn spawn(&self, args: &[&str]) -> Result<tokio::process::Child, DemoError> {
+        tokio::process::Command::new(&self.exe)
             .arg("--home")
             .arg(&self.home)
             .args(args)
@@ -58,11 +55,17 @@ impl DaytwoCli {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let child = command.spawn().map_err(|error| DemoError::Step {
-            step: display(args),
-            detail: format!("cannot start {}: {error}", self.exe.display()),
-        })?;
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|error| DemoError::Step {
+                step: display(args),
+                detail: format!("cannot start {}: {error}", self.exe.display()),
+            })
+    }
+
+    /// Runs `daytwo ARGS` (with `--home`), at most `limit`.
+    pub async fn run(&self, args: &[&str], limit: Duration) -> Result<CommandOutput, DemoError> {
+        let child = self.spawn(args)?;
         let output = tokio::time::timeout(limit, child.wait_with_output())
             .await
             .map_err(|_| DemoError::Step {
@@ -77,7 +80,6 @@ impl DaytwoCli {
             status: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            took: started.elapsed(),
         })
     }
 
@@ -116,23 +118,9 @@ impl DaytwoCli {
     ) -> Result<(Option<i32>, Value), DemoError> {
         use tokio::io::AsyncBufReadExt;
         let step = display(args);
-        let mut command = tokio::process::Command::new(&self.exe);
-        command
-            .arg("--home")
-            .arg(&self.home)
-            .args(args)
-            .arg("--json")
-            .env("NO_COLOR", "1")
-            .env_remove("DAYTWO_HOME")
-            .envs(self.envs.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|error| DemoError::Step {
-            step: step.clone(),
-            detail: format!("cannot start {}: {error}", self.exe.display()),
-        })?;
+        let mut with_json: Vec<&str> = args.to_vec();
+        with_json.push("--json");
+        let mut child = self.spawn(&with_json)?;
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let stderr_task = tokio::spawn(async move {
@@ -182,10 +170,6 @@ impl DaytwoCli {
     /// `--spec <the demo's spec>` for commands that read it.
     pub fn spec_arg(&self) -> String {
         self.spec.display().to_string()
-    }
-
-    pub fn home(&self) -> &Path {
-        &self.home
     }
 }
 

@@ -87,10 +87,6 @@ impl Step {
         }
     }
 
-    pub fn took(&self) -> Duration {
-        self.started.elapsed()
-    }
-
     /// Ends the step: `✓ message: result (1.2s)`.
     pub fn done(self, result: &str) -> Duration {
         self.finish("✓", result)
