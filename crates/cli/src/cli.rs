@@ -106,13 +106,14 @@ pub enum Command {
     Migrate(crate::commands::MigrateCommand),
     /// Which code prints this log line? Ranked file:line matches with git blame.
     Why(crate::commands::WhyArgs),
-    /// Release notes: commits, flags, migrations and spec changes since the previous release.
+    /// Release notes: commits, flags, migrations, spec changes and measured behaviour since the previous release.
     Notes(crate::commands::NotesArgs),
     /// Incidents and their timelines (guard verdicts, remediation, flag flips, deploys).
     #[command(subcommand)]
     Incident(crate::commands::IncidentCommand),
-    /// The whole story in about a minute: build, promote, a leaking canary
-    /// caught and rolled back, the kill switch, notes, incident and why.
+    /// The whole story in about a minute, in its own temporary DAYTWO_HOME:
+    /// build, promote, a leaking canary caught and rolled back, the kill
+    /// switch, notes, incident and why.
     Demo(crate::commands::DemoArgs),
     /// Run the daemon in the foreground (other commands start it in the background).
     Serve,
