@@ -257,6 +257,7 @@ pub(crate) fn render(input: &MetricsInput) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::ring::CompactMap;
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -266,8 +267,8 @@ mod tests {
         let mut point = Point {
             at: Instant::now(),
             wall: jiff::Timestamp::now(),
-            releases: BTreeMap::new(),
-            replicas: BTreeMap::new(),
+            releases: CompactMap::new(),
+            replicas: CompactMap::new(),
         };
         point.releases.insert(
             "sha256:a\"b".into(),

@@ -11,7 +11,8 @@
 
 use daytwo_types::{ReplicaKey, ReplicaState};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, VecDeque};
+use std::borrow::Borrow;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,8 +113,69 @@ pub(crate) struct Point {
     pub(crate) at: Instant,
     pub(crate) wall: Timestamp,
     /// By release digest (the proxy's `release` label).
-    pub(crate) releases: BTreeMap<String, ReleaseCounts>,
-    pub(crate) replicas: BTreeMap<ReplicaKey, ReplicaPoint>,
+    pub(crate) releases: CompactMap<String, ReleaseCounts>,
+    pub(crate) replicas: CompactMap<ReplicaKey, ReplicaPoint>,
+}
+
+/// A small map kept as a sorted vector: a ring holds hundreds of points per
+/// env, each with a few releases and replicas, and a `BTreeMap` node has
+/// room for 11 entries (a few KiB per point); this holds exactly what is
+/// in it once [`CompactMap::shrink`] ran.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CompactMap<K, V>(Vec<(K, V)>);
+
+impl<K: Ord, V> CompactMap<K, V> {
+    pub(crate) fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Inserts or replaces `key`'s value.
+    pub(crate) fn insert(&mut self, key: K, value: V) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(index) => self.0[index].1 = value,
+            Err(index) => self.0.insert(index, (key, value)),
+        }
+    }
+
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.0
+            .binary_search_by(|(k, _)| k.borrow().cmp(key))
+            .ok()
+            .map(|index| &self.0[index].1)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// Gives back the spare capacity.
+    pub(crate) fn shrink(&mut self) {
+        self.0.shrink_to_fit();
+    }
+}
+
+impl<K: Ord, V> Default for CompactMap<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Ord, V> FromIterator<(K, V)> for CompactMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(items: I) -> Self {
+        let mut map = Self::new();
+        for (key, value) in items {
+            map.insert(key, value);
+        }
+        map
+    }
 }
 
 impl Point {
@@ -139,10 +201,12 @@ impl Ring {
 
     /// Appends a point (a point not after the last one is ignored) and
     /// drops those older than the retention.
-    pub(crate) fn push(&mut self, point: Point) {
+    pub(crate) fn push(&mut self, mut point: Point) {
         if self.points.back().is_some_and(|last| point.at <= last.at) {
             return;
         }
+        point.releases.shrink();
+        point.replicas.shrink();
         let horizon = point.at.checked_sub(self.retention);
         self.points.push_back(point);
         if let Some(horizon) = horizon {
@@ -191,9 +255,23 @@ mod tests {
         Point {
             at,
             wall: Timestamp::now(),
-            releases: BTreeMap::new(),
-            replicas: BTreeMap::new(),
+            releases: CompactMap::new(),
+            replicas: CompactMap::new(),
         }
+    }
+
+    #[test]
+    fn a_compact_map_stays_sorted_replaces_and_finds_by_borrowed_key() {
+        let mut map: CompactMap<String, u32> = CompactMap::new();
+        for (key, value) in [("b", 2), ("a", 1), ("c", 3), ("b", 20)] {
+            map.insert(key.to_string(), value);
+        }
+        map.shrink();
+        let entries: Vec<(&str, u32)> = map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(entries, [("a", 1), ("b", 20), ("c", 3)]);
+        assert_eq!(map.get("c"), Some(&3));
+        assert_eq!(map.get("d"), None);
+        assert_eq!(map.keys().count(), 3);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! summary period the coarse rows into the store.
 
 use super::Telemetry;
-use super::ring::{Point, ReleaseCounts, ReplicaPoint};
+use super::ring::{CompactMap, Point, ReleaseCounts, ReplicaPoint};
 use crate::store_handle::StoreHandle;
 use daytwo_engine::Engine;
 use daytwo_proxy::{MetricsSnapshot, ProxyClient};
@@ -15,7 +15,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 /// Release counters by env, then release digest.
-type EnvCounts = BTreeMap<String, BTreeMap<String, ReleaseCounts>>;
+type EnvCounts = BTreeMap<String, CompactMap<String, ReleaseCounts>>;
 
 /// Starts the sampler; it ends with `shutdown`.
 pub(crate) fn spawn_sampler(
@@ -91,13 +91,13 @@ pub(crate) fn spawn_sampler(
 fn empty_point(
     at: Instant,
     wall: jiff::Timestamp,
-    releases: BTreeMap<String, ReleaseCounts>,
+    releases: CompactMap<String, ReleaseCounts>,
 ) -> Point {
     Point {
         at,
         wall,
         releases,
-        replicas: BTreeMap::new(),
+        replicas: CompactMap::new(),
     }
 }
 

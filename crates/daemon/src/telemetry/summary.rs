@@ -30,7 +30,7 @@ pub(super) fn summaries(
             }
             let mut replicas: BTreeMap<String, BTreeSet<ReplicaKey>> = BTreeMap::new();
             for point in &points {
-                for (key, replica) in &point.replicas {
+                for (key, replica) in point.replicas.iter() {
                     replicas
                         .entry(replica.release.clone())
                         .or_default()
@@ -91,7 +91,7 @@ pub(super) fn summaries(
 mod tests {
     use super::*;
     use crate::telemetry::TelemetryConfig;
-    use crate::telemetry::ring::{Point, ReleaseCounts, ReplicaPoint};
+    use crate::telemetry::ring::{CompactMap, Point, ReleaseCounts, ReplicaPoint};
     use daytwo_types::ReplicaState;
     use jiff::Timestamp;
     use std::sync::Arc;
@@ -106,8 +106,8 @@ mod tests {
             let mut point = Point {
                 at: start + Duration::from_secs(second),
                 wall: Timestamp::now(),
-                releases: BTreeMap::new(),
-                replicas: BTreeMap::new(),
+                releases: CompactMap::new(),
+                replicas: CompactMap::new(),
             };
             let total = second * 10;
             point.releases.insert(

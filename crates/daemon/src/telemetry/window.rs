@@ -107,10 +107,9 @@ pub(crate) fn window_counts(first: &Point, last: &Point, release: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::ring::ReplicaPoint;
+    use crate::telemetry::ring::{CompactMap, ReplicaPoint};
     use daytwo_types::ReplicaState;
     use jiff::Timestamp;
-    use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -122,7 +121,7 @@ mod tests {
         for second in 0..10u64 {
             let errors = second / 2;
             let ok = second * 20 - errors;
-            let mut releases = BTreeMap::new();
+            let mut releases = CompactMap::new();
             releases.insert(
                 "sha256:new".to_string(),
                 ReleaseCounts {
@@ -132,7 +131,7 @@ mod tests {
                     latency_sum_seconds: 0.0,
                 },
             );
-            let mut replicas = BTreeMap::new();
+            let mut replicas = CompactMap::new();
             replicas.insert(
                 ReplicaKey::new("prod", "web", 3),
                 ReplicaPoint {
