@@ -10,10 +10,12 @@
 #        BENCH_HEALTHY=5 BENCH_LEAKING=2 bench/canary.sh
 # Knobs (environment): BENCH_HEALTHY, BENCH_LEAKING, BENCH_STEP (15s),
 # BENCH_LOOK (2s), BENCH_LEAK_BYTES (16384), BENCH_RATE (240).
-# Not part of CI: it drives the ignored test `canary_bench` of the daemon's
-# integration tests, which stops every process it started.
+# It drives the test `canary_bench` of the daemon's integration tests at
+# size (the test suite runs it with one healthy and one leaking canary); the
+# test stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export BENCH_HEALTHY=${BENCH_HEALTHY:-20} BENCH_LEAKING=${BENCH_LEAKING:-5} BENCH_STEP=${BENCH_STEP:-15s}
 exec cargo test -q -p daytwo-daemon --test integration canary_bench::canary_bench \
-  -- --ignored --nocapture --exact
+  -- --nocapture --exact

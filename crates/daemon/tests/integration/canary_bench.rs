@@ -1,10 +1,14 @@
 //! `bench/canary.sh`: many canaries in a row under steady traffic, healthy
 //! and leaking, with real processes; prints per canary and in total the
 //! time to detect a leak, the time to roll it back and the false
-//! rollbacks. Ignored in the test suite (it runs for minutes).
+//! rollbacks. In the test suite it runs small (one healthy and one leaking
+//! canary after each other in the same env) and checks that the healthy one
+//! is promoted, the leak is rolled back by the memory guard and no client
+//! request fails; `bench/canary.sh` runs it at size.
 //!
-//! Environment: `BENCH_HEALTHY` (20), `BENCH_LEAKING` (5), `BENCH_STEP`
-//! (step duration, `15s`), `BENCH_LOOK` (analysis interval, `2s`),
+//! Environment: `BENCH_HEALTHY` (1; the bench: 20), `BENCH_LEAKING` (1; the
+//! bench: 5), `BENCH_STEP` (step duration, `11s`; the bench: `15s`),
+//! `BENCH_LOOK` (analysis interval, `2s`),
 //! `BENCH_LEAK_BYTES` (bytes kept per request by a leaking release,
 //! 16384), `BENCH_RATE` (requests per second, 240). The daemon samples
 //! every second (its default); steps are 10 → 50 → 100 %.
@@ -92,13 +96,14 @@ fn max(values: &[Duration]) -> Option<Duration> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a benchmark of minutes: bench/canary.sh runs it"]
 async fn canary_bench() {
-    let healthy: u32 = var("BENCH_HEALTHY", 20);
-    let leaking: u32 = var("BENCH_LEAKING", 5);
+    let healthy: u32 = var("BENCH_HEALTHY", 1);
+    let leaking: u32 = var("BENCH_LEAKING", 1);
     let rate: u32 = var("BENCH_RATE", 240);
     let leak_bytes: u64 = var("BENCH_LEAK_BYTES", 16 * 1024);
-    let step: &'static str = var("BENCH_STEP", "15s".to_string()).leak();
+    // Long enough for the memory guard's 10 RSS points per replica, so a
+    // healthy step concludes without an extension.
+    let step: &'static str = var("BENCH_STEP", "11s".to_string()).leak();
     let look: &'static str = var("BENCH_LOOK", "2s".to_string()).leak();
     let canary = Canary {
         steps: vec![10, 50, 100],
@@ -218,5 +223,23 @@ async fn canary_bench() {
             .map(|f| f.2)
             .sum::<u64>(),
         report.errors.len()
+    );
+    assert_eq!(false_rollbacks, 0, "a healthy canary was rolled back");
+    assert_eq!(caught.len() as u32, leaking, "a leak was not rolled back");
+    assert!(
+        caught
+            .iter()
+            .all(|run| run.record.failed_guard.as_deref() == Some("memory_growth")),
+        "a leak was rolled back by another guard"
+    );
+    assert!(
+        report.errors.is_empty(),
+        "socket errors: {:?}",
+        report.errors
+    );
+    assert!(
+        report.failures_not_from("").is_empty(),
+        "non-2xx answers: {:?}",
+        report.failures_not_from("")
     );
 }
